@@ -1,0 +1,73 @@
+// Blocks (spec/consensus.md, "Blocks"): the unit the application commits, signed by validators.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "engine/event.h"
+#include "engine/peer.h"
+
+namespace chatter {
+
+struct InternalTransactionReceipt {
+  InternalTransaction transaction;
+  bool accepted = false;
+
+  void encode(Writer& w) const;
+  static InternalTransactionReceipt decode(Reader& r);
+  friend bool operator==(const InternalTransactionReceipt&, const InternalTransactionReceipt&) = default;
+};
+
+struct BlockBody {
+  std::uint64_t index = 0;
+  std::int64_t round_received = 0;
+  std::int64_t timestamp = 0;  // the Frame's timestamp
+  Bytes state_hash;            // application state hash after this block; filled at commit
+  Hash frame_hash;
+  Hash peers_hash;             // PS(round_received).hash()
+  Hash prev_block_hash;        // hash of block index-1 (all zero for block 0); filled at commit
+  std::vector<Bytes> transactions;
+  std::vector<InternalTransaction> internal_transactions;
+  std::vector<InternalTransactionReceipt> internal_transaction_receipts;  // filled at commit
+
+  // Canonical: u64 index, i64 round_received, i64 timestamp, bytes state_hash, frame_hash,
+  // peers_hash, prev_block_hash, u32 n + bytes (txs), u32 n + itx, u32 n + receipts.
+  void encode(Writer& w) const;
+  static BlockBody decode(Reader& r);
+  friend bool operator==(const BlockBody&, const BlockBody&) = default;
+};
+
+class Block {
+ public:
+  Block() = default;
+  explicit Block(BlockBody body) : body_(std::move(body)) {}
+
+  const BlockBody& body() const { return body_; }
+  BlockBody& mutable_body() { return body_; }  // callers must not change a signed block
+  std::uint64_t index() const { return body_.index; }
+  // BLAKE2b-256 of the canonical body.
+  Hash hash() const;
+
+  // Signs the current body hash with kp and records the signature.
+  BlockSignature sign(const KeyPair& kp);
+  // Records a signature if it is valid for this block (right index, verifies against hash()).
+  // Returns false (and records nothing) otherwise.
+  bool add_signature(const BlockSignature& sig);
+  const std::map<PublicKey, Signature>& signatures() const { return signatures_; }
+  // Number of distinct members of `set` whose recorded signature verifies.
+  std::int64_t valid_signatures(const PeerSet& set) const;
+  // Valid for P: more than TrustCount(|P|) distinct members of P signed it (spec, "Blocks").
+  bool valid_for(const PeerSet& set) const { return valid_signatures(set) > set.trust_count(); }
+
+  // Canonical: body, u32 n + (32-byte key, 64-byte signature) in key order.
+  void encode(Writer& w) const;
+  static Block decode(Reader& r);
+  friend bool operator==(const Block&, const Block&) = default;
+
+ private:
+  BlockBody body_;
+  std::map<PublicKey, Signature> signatures_;
+};
+
+}  // namespace chatter

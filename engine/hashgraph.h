@@ -1,0 +1,130 @@
+// The hashgraph: insertion with typed refusals, coordinates, rounds, witnesses, Lamport timestamps,
+// fame (virtual voting), round received, consensus order, Frames and Blocks, exactly as in
+// spec/consensus.md.
+//
+// Cost model: per inserted event the work is O(n) amortised for coordinates plus O(W*n) for the
+// round (W = witnesses of the parent round), independent of history length. Consensus passes run
+// only when something they depend on changed (a new witness, a newly decided round), and touch
+// only pending rounds and undetermined events.
+//
+// Determinism: results depend only on the graph and the peer-set schedule (and, where the spec says
+// hash-dependent, on hashes and signatures). Inserting the same events in any valid topological
+// order and running consensus once gives identical results; running it after every insertion gives
+// identical results except that a witness inserted after its round was decided stays undecided.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/block.h"
+#include "engine/event.h"
+#include "engine/frame.h"
+#include "engine/peer.h"
+#include "engine/store.h"
+
+namespace chatter {
+
+enum class InsertError {
+  kNone = 0,
+  kBadSignature,        // signature does not verify against the creator key and the body hash
+  kUnknownCreator,      // creator in no peer set of the schedule
+  kSelfParentNotLast,   // self-parent missing, unknown, or not the creator's last event (forks)
+  kBadIndex,            // index is not self-parent's index + 1 (or not 0 without self-parent)
+  kUnknownOtherParent,  // other-parent hash not in the graph
+  kDuplicate,           // already inserted
+  kMalformed,           // structurally invalid (for example a wire event naming an unknown peer id)
+};
+const char* to_string(InsertError e);
+
+struct InsertResult {
+  InsertError error = InsertError::kNone;
+  std::string detail;  // human-readable reason, for logs and replay's error line
+  bool ok() const { return error == InsertError::kNone; }
+};
+
+// How coin rounds flip (spec: hash-dependent middle bit of the voter's signature; replay may force).
+enum class CoinMode { kSignature, kTrue, kFalse };
+
+// The coin of a voter's signature: the middle bit of the 512-bit signature, i.e. bit 256 counting
+// from the most significant bit of byte 0 (the most significant bit of byte 32).
+bool signature_middle_bit(const Signature& s);
+
+// What consensus knows about one event.
+struct EventInfo {
+  std::int64_t round = 0;
+  std::int64_t lamport = 0;
+  bool witness = false;
+  std::optional<bool> famous;                 // witnesses only; nullopt while undecided
+  std::optional<std::int64_t> round_received; // nullopt while undetermined
+  std::uint64_t index = 0;
+  PublicKey creator;
+};
+
+class Hashgraph {
+ public:
+  struct Options {
+    CoinMode coin = CoinMode::kSignature;
+  };
+
+  // `schedule` must not be empty. `store` must outlive the hashgraph; every accepted event, frame,
+  // block and the consensus order are written to it.
+  Hashgraph(PeerSchedule schedule, Store& store, Options options);
+  Hashgraph(PeerSchedule schedule, Store& store) : Hashgraph(std::move(schedule), store, Options{}) {}
+  ~Hashgraph();
+  Hashgraph(const Hashgraph&) = delete;
+  Hashgraph& operator=(const Hashgraph&) = delete;
+
+  // Checks and inserts one event, computing its coordinates, round, witness flag and Lamport
+  // timestamp. With `preverified` the signature check is skipped (the caller checked it). A refused
+  // event changes nothing.
+  InsertResult insert(EventPtr e, bool preverified = false);
+  InsertResult insert(const Event& e, bool preverified = false) {
+    return insert(std::make_shared<const Event>(e), preverified);
+  }
+
+  // Decides fame, round received, and processes decided rounds in order (appending to the consensus
+  // order, building Frames and Blocks). Cheap when nothing changed.
+  void run_consensus();
+
+  // Blocks created by run_consensus() since the last call, in index order. Their state hash,
+  // previous-block hash and receipts are empty: the node fills them at commit.
+  std::vector<Block> take_new_blocks();
+
+  // Rebuilds the full body of a wire event from this graph. Refuses with kMalformed (unknown peer
+  // id), kSelfParentNotLast (unknown self-parent) or kUnknownOtherParent.
+  InsertResult resolve_wire(const WireEvent& w, Event& out) const;
+
+  // ---- queries ----
+  bool contains(const Hash& h) const;
+  EventPtr event(const Hash& h) const;                    // nullptr when unknown
+  std::optional<EventInfo> info(const Hash& h) const;
+  // The creator's last event hash (nullopt when it has none).
+  std::optional<Hash> last_event_of(const PublicKey& creator) const;
+  // For each creator slot (order of known_creators()), its highest index, or -1.
+  std::vector<std::int64_t> known_indexes() const;
+  const std::vector<PublicKey>& known_creators() const;
+  // Event of `creator` with `index`, when in the graph.
+  std::optional<Hash> event_at(const PublicKey& creator, std::uint64_t index) const;
+
+  std::int64_t last_round() const;                        // -1 when empty
+  std::vector<Hash> round_witnesses(std::int64_t r) const; // insertion order
+  bool round_decided(std::int64_t r) const;
+  std::vector<Hash> round_received_events(std::int64_t r) const;  // consensus order once processed
+  // Rounds that exist but are not processed yet (undecided, or decided behind an undecided one).
+  std::vector<std::int64_t> pending_rounds() const;
+  std::optional<std::int64_t> last_consensus_round() const;  // last processed round
+  const std::vector<Hash>& consensus_events() const;
+  std::uint64_t event_count() const;
+  std::uint64_t undetermined_count() const;
+  const PeerSchedule& schedule() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chatter

@@ -1,0 +1,44 @@
+// The Store port: where the engine records the graph and what consensus derived from it.
+// Adapters live in store/ (InmemStore here; LmdbStore with the persistence issue).
+//
+// Contract: the hashgraph keeps its own in-memory working set for speed and writes every accepted
+// event, processed round's frame and block here; readers (HTTP service, fast-forward serving,
+// restart) read from here. Implementations must be safe to call from the one thread that drives
+// the node; they need not be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "engine/block.h"
+#include "engine/event.h"
+#include "engine/frame.h"
+#include "engine/peer.h"
+
+namespace chatter {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual void put_event(const EventPtr& e) = 0;
+  virtual EventPtr get_event(const Hash& h) const = 0;  // nullptr when unknown
+  virtual std::uint64_t event_count() const = 0;
+
+  // The consensus order, appended one round at a time.
+  virtual void append_consensus_events(const std::vector<Hash>& hashes) = 0;
+  virtual std::uint64_t consensus_event_count() const = 0;
+
+  virtual void put_block(const Block& b) = 0;  // insert or replace (signatures accumulate)
+  virtual std::optional<Block> get_block(std::uint64_t index) const = 0;
+  virtual std::optional<std::uint64_t> last_block_index() const = 0;
+
+  virtual void put_frame(const Frame& f) = 0;
+  virtual std::optional<Frame> get_frame(std::int64_t round) const = 0;
+
+  virtual void put_peer_set(std::int64_t round, const PeerSet& set) = 0;
+  virtual PeerSchedule peer_schedule() const = 0;
+};
+
+}  // namespace chatter

@@ -1,0 +1,41 @@
+// InmemStore: the Store port in memory. Keeps everything for now (bounded caches arrive with the
+// persistence issue).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "engine/store.h"
+
+namespace chatter {
+
+class InmemStore final : public Store {
+ public:
+  void put_event(const EventPtr& e) override;
+  EventPtr get_event(const Hash& h) const override;
+  std::uint64_t event_count() const override { return events_.size(); }
+
+  void append_consensus_events(const std::vector<Hash>& hashes) override;
+  std::uint64_t consensus_event_count() const override { return consensus_.size(); }
+  const std::vector<Hash>& consensus_events() const { return consensus_; }
+
+  void put_block(const Block& b) override;
+  std::optional<Block> get_block(std::uint64_t index) const override;
+  std::optional<std::uint64_t> last_block_index() const override;
+
+  void put_frame(const Frame& f) override;
+  std::optional<Frame> get_frame(std::int64_t round) const override;
+
+  void put_peer_set(std::int64_t round, const PeerSet& set) override;
+  PeerSchedule peer_schedule() const override { return schedule_; }
+
+ private:
+  std::unordered_map<Hash, EventPtr, DigestHasher> events_;
+  std::vector<Hash> consensus_;
+  std::map<std::uint64_t, Block> blocks_;
+  std::map<std::int64_t, Frame> frames_;
+  PeerSchedule schedule_;
+};
+
+}  // namespace chatter
