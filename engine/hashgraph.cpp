@@ -1,1 +1,265 @@
-// placeholder: written by its owner
+// Hashgraph: construction, the public entry points and queries. Insertion is in
+// hashgraph_insert.cpp, virtual voting in hashgraph_consensus.cpp, Frames and Blocks in
+// hashgraph_frames.cpp.
+#include "engine/hashgraph.h"
+
+#include <algorithm>
+
+#include "engine/hashgraph_impl.h"
+
+namespace chatter {
+
+const char* to_string(InsertError e) {
+  switch (e) {
+    case InsertError::kNone: return "ok";
+    case InsertError::kBadSignature: return "bad signature";
+    case InsertError::kUnknownCreator: return "unknown creator";
+    case InsertError::kSelfParentNotLast: return "self-parent is not the creator's last event";
+    case InsertError::kBadIndex: return "index is not self-parent's index + 1";
+    case InsertError::kUnknownOtherParent: return "unknown other-parent";
+    case InsertError::kDuplicate: return "duplicate event";
+    case InsertError::kMalformed: return "malformed event";
+  }
+  return "unknown error";
+}
+
+bool signature_middle_bit(const Signature& s) { return (s[32] & 0x80) != 0; }
+
+Hashgraph::Impl::Impl(PeerSchedule s, Store& st, Options o)
+    : options(o), store(st), schedule(std::move(s)) {
+  CHATTER_INVARIANT(!schedule.empty());
+  creators = schedule.all_keys();
+  C = creators.size();
+  for (std::uint32_t i = 0; i < C; ++i) {
+    slot_of.emplace(creators[i], i);
+    slot_of_peer_id.emplace(peer_id_of(creators[i]), i);
+  }
+  for (const auto& [r, set] : schedule.entries()) {
+    PsView v;
+    v.set = &set;
+    v.member.assign(C, 0);
+    for (const auto& p : set.peers()) {
+      const std::uint32_t sl = slot_of.at(p.pub_key);
+      v.slots.push_back(sl);
+      v.member[sl] = 1;
+    }
+    v.sm = set.super_majority();
+    ps_views.emplace(r, std::move(v));
+  }
+  chain.resize(C);
+  chain_base.assign(C, 0);
+  last_consensus_of.assign(C, kNone);
+  for (const auto& [r, set] : schedule.entries()) store.put_peer_set(r, set);
+}
+
+const Hashgraph::Impl::PsView& Hashgraph::Impl::ps_at(std::int64_t r) const {
+  auto it = ps_views.upper_bound(r);
+  if (it == ps_views.begin()) return it->second;  // below every key: the first entry
+  return std::prev(it)->second;
+}
+
+Hashgraph::Impl::RoundInfo& Hashgraph::Impl::round_info(std::int64_t r) {
+  CHATTER_INVARIANT(r >= 0);
+  while (static_cast<std::int64_t>(rounds.size()) <= r) {
+    RoundInfo info;
+    info.ps = &ps_at(static_cast<std::int64_t>(rounds.size()));
+    rounds.push_back(std::move(info));
+  }
+  return rounds[static_cast<std::size_t>(r)];
+}
+
+bool Hashgraph::Impl::strongly_sees(std::uint32_t x, std::uint32_t y, const PsView& ps) const {
+  const std::int32_t* lax = &la[std::size_t(x) * C];
+  const std::int32_t* fdy = &fd[std::size_t(y) * C];
+  std::int64_t count = 0;
+  std::int64_t left = static_cast<std::int64_t>(ps.slots.size());
+  for (std::uint32_t s : ps.slots) {
+    if (lax[s] >= fdy[s] && ++count >= ps.sm) return true;
+    if (count + --left < ps.sm) return false;
+  }
+  return false;
+}
+
+const std::vector<std::uint32_t>& Hashgraph::Impl::strongly_seen_witnesses(std::uint32_t y) {
+  auto it = strongly_seen_prev.find(y);
+  if (it != strongly_seen_prev.end()) return it->second;
+  std::vector<std::uint32_t> out;
+  const std::int64_t j = round[y];
+  if (j >= 1) {
+    // Witnesses of j-1 inserted after y cannot be strongly seen by y (they are not its
+    // ancestors), so computing this once is exact.
+    const RoundInfo& prev = rounds[static_cast<std::size_t>(j - 1)];
+    const PsView& ps = ps_at(j - 1);
+    for (std::uint32_t w : prev.witnesses)
+      if (strongly_sees(y, w, ps)) out.push_back(w);
+  }
+  return strongly_seen_prev.emplace(y, std::move(out)).first->second;
+}
+
+bool Hashgraph::Impl::coin(std::uint32_t y) const {
+  switch (options.coin) {
+    case CoinMode::kTrue: return true;
+    case CoinMode::kFalse: return false;
+    case CoinMode::kSignature: break;
+  }
+  return signature_middle_bit(ev[y]->signature());
+}
+
+// ---- public ----
+
+Hashgraph::Hashgraph(PeerSchedule schedule, Store& store, Options options)
+    : impl_(std::make_unique<Impl>(std::move(schedule), store, options)) {}
+
+Hashgraph::~Hashgraph() = default;
+
+InsertResult Hashgraph::insert(EventPtr e, bool preverified) {
+  if (!e) return {InsertError::kMalformed, "null event"};
+  std::int32_t sp_id = Impl::kNone, op_id = Impl::kNone;
+  InsertResult res = impl_->check(*e, preverified, sp_id, op_id);
+  if (!res.ok()) return res;
+  impl_->add(std::move(e), sp_id, op_id);
+  return res;
+}
+
+void Hashgraph::run_consensus() {
+  Impl& m = *impl_;
+  if (m.fame_dirty) {
+    m.fame_dirty = false;
+    m.decide_fame();
+  }
+  if (m.rr_dirty) {
+    m.rr_dirty = false;
+    m.decide_round_received();
+    m.process_decided_rounds();
+  }
+}
+
+std::vector<Block> Hashgraph::take_new_blocks() {
+  std::vector<Block> out;
+  out.swap(impl_->new_blocks);
+  return out;
+}
+
+InsertResult Hashgraph::resolve_wire(const WireEvent& w, Event& out) const {
+  const Impl& m = *impl_;
+  auto event_at_slot = [&](std::uint32_t sl, std::uint64_t index) -> const Event* {
+    const std::int64_t base = m.chain_base[sl];
+    if (static_cast<std::int64_t>(index) < base) return nullptr;
+    const std::uint64_t off = index - static_cast<std::uint64_t>(base);
+    if (off >= m.chain[sl].size()) return nullptr;
+    return m.ev[m.chain[sl][off]].get();
+  };
+  auto cs = m.slot_of_peer_id.find(w.creator_id);
+  if (cs == m.slot_of_peer_id.end())
+    return {InsertError::kMalformed, "unknown creator id " + std::to_string(w.creator_id)};
+  EventBody body;
+  body.transactions = w.transactions;
+  body.internal_transactions = w.internal_transactions;
+  body.block_signatures = w.block_signatures;
+  body.creator = m.creators[cs->second];
+  body.index = w.index;
+  body.timestamp = w.timestamp;
+  if (w.self_parent_index) {
+    const Event* p = event_at_slot(cs->second, *w.self_parent_index);
+    if (!p) return {InsertError::kSelfParentNotLast, "unknown self-parent index"};
+    body.self_parent = p->hash();
+  }
+  if (w.other_parent_creator_id) {
+    auto os = m.slot_of_peer_id.find(*w.other_parent_creator_id);
+    if (os == m.slot_of_peer_id.end() || !w.other_parent_index)
+      return {InsertError::kUnknownOtherParent, "unknown other-parent creator id"};
+    const Event* p = event_at_slot(os->second, *w.other_parent_index);
+    if (!p) return {InsertError::kUnknownOtherParent, "unknown other-parent index"};
+    body.other_parent = p->hash();
+  }
+  out = Event(std::move(body), w.signature);
+  return {};
+}
+
+bool Hashgraph::contains(const Hash& h) const { return impl_->id_of.count(h) != 0; }
+
+EventPtr Hashgraph::event(const Hash& h) const {
+  auto it = impl_->id_of.find(h);
+  return it == impl_->id_of.end() ? nullptr : impl_->ev[it->second];
+}
+
+std::optional<EventInfo> Hashgraph::info(const Hash& h) const {
+  const Impl& m = *impl_;
+  auto it = m.id_of.find(h);
+  if (it == m.id_of.end()) return std::nullopt;
+  const std::uint32_t id = it->second;
+  EventInfo i;
+  i.round = m.round[id];
+  i.lamport = m.lamport[id];
+  i.witness = m.witness[id] != 0;
+  if (m.fame[id] >= 0) i.famous = m.fame[id] == 1;
+  if (m.rr[id] != Impl::kNone) i.round_received = m.rr[id];
+  i.index = static_cast<std::uint64_t>(m.idx[id]);
+  i.creator = m.ev[id]->creator();
+  return i;
+}
+
+std::optional<Hash> Hashgraph::last_event_of(const PublicKey& creator) const {
+  const Impl& m = *impl_;
+  auto it = m.slot_of.find(creator);
+  if (it == m.slot_of.end() || m.chain[it->second].empty()) return std::nullopt;
+  return m.ev[m.chain[it->second].back()]->hash();
+}
+
+std::vector<std::int64_t> Hashgraph::known_indexes() const {
+  const Impl& m = *impl_;
+  std::vector<std::int64_t> out(m.C, -1);
+  for (std::size_t s = 0; s < m.C; ++s)
+    if (!m.chain[s].empty()) out[s] = m.chain_base[s] + static_cast<std::int64_t>(m.chain[s].size()) - 1;
+  return out;
+}
+
+const std::vector<PublicKey>& Hashgraph::known_creators() const { return impl_->creators; }
+
+std::optional<Hash> Hashgraph::event_at(const PublicKey& creator, std::uint64_t index) const {
+  const Impl& m = *impl_;
+  auto it = m.slot_of.find(creator);
+  if (it == m.slot_of.end()) return std::nullopt;
+  const std::int64_t off = static_cast<std::int64_t>(index) - m.chain_base[it->second];
+  if (off < 0 || off >= static_cast<std::int64_t>(m.chain[it->second].size())) return std::nullopt;
+  return m.ev[m.chain[it->second][static_cast<std::size_t>(off)]]->hash();
+}
+
+std::int64_t Hashgraph::last_round() const { return impl_->last_round; }
+
+std::vector<Hash> Hashgraph::round_witnesses(std::int64_t r) const {
+  std::vector<Hash> out;
+  if (r < 0 || r > impl_->last_round) return out;
+  for (auto id : impl_->rounds[static_cast<std::size_t>(r)].witnesses) out.push_back(impl_->ev[id]->hash());
+  return out;
+}
+
+bool Hashgraph::round_decided(std::int64_t r) const {
+  if (r < 0 || r > impl_->last_round) return false;
+  return impl_->rounds[static_cast<std::size_t>(r)].decided;
+}
+
+std::vector<Hash> Hashgraph::round_received_events(std::int64_t r) const {
+  std::vector<Hash> out;
+  if (r < 0 || r > impl_->last_round) return out;
+  for (auto id : impl_->rounds[static_cast<std::size_t>(r)].received) out.push_back(impl_->ev[id]->hash());
+  return out;
+}
+
+std::vector<std::int64_t> Hashgraph::pending_rounds() const {
+  std::vector<std::int64_t> out;
+  for (std::int64_t r = impl_->next_process; r <= impl_->last_round; ++r) out.push_back(r);
+  return out;
+}
+
+std::optional<std::int64_t> Hashgraph::last_consensus_round() const {
+  if (impl_->next_process == 0) return std::nullopt;
+  return impl_->next_process - 1;
+}
+
+const std::vector<Hash>& Hashgraph::consensus_events() const { return impl_->consensus; }
+std::uint64_t Hashgraph::event_count() const { return impl_->ev.size(); }
+std::uint64_t Hashgraph::undetermined_count() const { return impl_->undetermined.size(); }
+const PeerSchedule& Hashgraph::schedule() const { return impl_->schedule; }
+
+}  // namespace chatter

@@ -1,1 +1,141 @@
-// placeholder: written by its owner
+// Insertion: the checks that refuse an event (each with its own InsertError), then the bookkeeping
+// for an accepted one: coordinates (lastAncestors, firstDescendants), round, witness flag and
+// Lamport timestamp (spec/consensus.md, "Coordinates" and "Rounds, witnesses, Lamport timestamps").
+#include <algorithm>
+
+#include "engine/hashgraph_impl.h"
+
+namespace chatter {
+
+InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32_t& sp_id,
+                                    std::int32_t& op_id) const {
+  if (id_of.count(e.hash())) return {InsertError::kDuplicate, "already in the graph"};
+  auto cs = slot_of.find(e.creator());
+  if (cs == slot_of.end())
+    return {InsertError::kUnknownCreator, "creator " + pubkey_hex(e.creator()) + " is in no peer set"};
+  const std::uint32_t s = cs->second;
+  const auto& mine = chain[s];
+
+  if (e.self_parent()) {
+    auto it = id_of.find(*e.self_parent());
+    if (it == id_of.end()) return {InsertError::kSelfParentNotLast, "self-parent not in the graph"};
+    if (mine.empty() || it->second != mine.back())
+      return {InsertError::kSelfParentNotLast,
+              slot[it->second] != s ? "self-parent has another creator"
+                                    : "self-parent is not the creator's last event (fork)"};
+    sp_id = static_cast<std::int32_t>(it->second);
+    if (e.index() != static_cast<std::uint64_t>(idx[it->second]) + 1)
+      return {InsertError::kBadIndex, "index " + std::to_string(e.index()) + ", self-parent index " +
+                                          std::to_string(idx[it->second])};
+  } else {
+    if (!mine.empty())
+      return {InsertError::kSelfParentNotLast, "no self-parent but the creator already has events"};
+    if (e.index() != 0)
+      return {InsertError::kBadIndex, "index " + std::to_string(e.index()) + " without a self-parent"};
+  }
+
+  if (e.other_parent()) {
+    auto it = id_of.find(*e.other_parent());
+    if (it == id_of.end()) return {InsertError::kUnknownOtherParent, "other-parent not in the graph"};
+    op_id = static_cast<std::int32_t>(it->second);
+  }
+
+  // Last, because it is the expensive check: malformed input is refused before it costs a verify.
+  if (!preverified && !e.verify())
+    return {InsertError::kBadSignature, "signature does not verify for " + pubkey_hex(e.creator())};
+  return {};
+}
+
+void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
+  CHATTER_INVARIANT(ev.size() < static_cast<std::size_t>(kNoDescendant));
+  const auto id = static_cast<std::uint32_t>(ev.size());
+  const std::uint32_t s = slot_of.at(e->creator());
+  const auto index = static_cast<std::int32_t>(e->index());
+
+  ev.push_back(e);
+  slot.push_back(s);
+  idx.push_back(index);
+  sp.push_back(sp_id);
+  op.push_back(op_id);
+  id_of.emplace(e->hash(), id);
+  chain[s].push_back(id);
+
+  // lastAncestors: element-wise max of the parents', plus this event itself.
+  la.resize(la.size() + C, kNone);
+  std::int32_t* lax = &la[std::size_t(id) * C];
+  if (sp_id != kNone) std::copy_n(&la[std::size_t(sp_id) * C], C, lax);
+  if (op_id != kNone) {
+    const std::int32_t* lo = &la[std::size_t(op_id) * C];
+    for (std::size_t p = 0; p < C; ++p) lax[p] = std::max(lax[p], lo[p]);
+  }
+  lax[s] = index;
+
+  // firstDescendants: this event is the first descendant from creator s of every ancestor that has
+  // none yet. Those form, per creator p, a suffix of p's chain ending at lastAncestors[p]: an
+  // ancestor that already has one implies all its self-ancestors have one. Each (event, creator)
+  // entry is set once, so this is O(C) amortised per event.
+  fd.resize(fd.size() + C, kNoDescendant);
+  for (std::size_t p = 0; p < C; ++p) {
+    if (lax[p] == kNone) continue;
+    std::int64_t off = lax[p] - chain_base[p];
+    while (off >= 0) {
+      const std::uint32_t a = chain[p][static_cast<std::size_t>(off)];
+      std::int32_t& f = fd[std::size_t(a) * C + s];
+      if (f != kNoDescendant) break;
+      f = index;
+      --off;
+    }
+  }
+
+  // Round (spec: parentRound, then +1 when x strongly sees a supermajority of its witnesses).
+  std::int32_t r = 0;
+  std::int32_t lam = 0;
+  if (sp_id != kNone || op_id != kNone) {
+    std::int32_t pr = -1;
+    if (sp_id != kNone) {
+      pr = std::max(pr, round[sp_id]);
+      lam = std::max(lam, lamport[sp_id] + 1);
+    }
+    if (op_id != kNone) {
+      pr = std::max(pr, round[op_id]);
+      lam = std::max(lam, lamport[op_id] + 1);
+    }
+    const RoundInfo& prev = rounds[static_cast<std::size_t>(pr)];
+    const PsView& ps = *prev.ps;
+    std::int64_t seen = 0;
+    r = pr;
+    if (static_cast<std::int64_t>(prev.witnesses.size()) >= ps.sm) {
+      for (std::uint32_t w : prev.witnesses) {
+        if (strongly_sees(id, w, ps) && ++seen >= ps.sm) {
+          r = pr + 1;
+          break;
+        }
+      }
+    }
+  }
+  round.push_back(r);
+  lamport.push_back(lam);
+  rr.push_back(kNone);
+  fame.push_back(-1);
+
+  RoundInfo& info = round_info(r);
+  last_round = std::max<std::int64_t>(last_round, r);
+  const std::int32_t sp_round = sp_id == kNone ? -1 : round[sp_id];
+  const bool is_witness = info.ps->member[s] && r > sp_round;
+  witness.push_back(is_witness ? 1 : 0);
+  if (is_witness) {
+    wpos.push_back(static_cast<std::int32_t>(info.witnesses.size()));
+    info.witnesses.push_back(id);
+    // Even in a decided round (where its own fame stays undecided for good: "once decided, a round
+    // stays decided") it votes on the witnesses of earlier undecided rounds.
+    fame_dirty = true;
+  } else {
+    wpos.push_back(-1);
+  }
+
+  undetermined.push_back(id);
+  undetermined_next.push_back(r + 1);
+  store.put_event(e);
+}
+
+}  // namespace chatter

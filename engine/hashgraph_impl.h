@@ -1,0 +1,127 @@
+// Internal state of Hashgraph (not a public header). Events get dense ids in insertion order and
+// their consensus values live in flat arrays indexed by id, so the hot path does no hashing of keys
+// beyond one lookup per parent.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "engine/hashgraph.h"
+
+namespace chatter {
+
+// Broken internal invariant: abort naming the function, in every build type (DESIGN.md, Error policy).
+#define CHATTER_INVARIANT(cond)                                                               \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      std::fprintf(stderr, "chatter: invariant failed in %s: %s\n", __func__, #cond);         \
+      std::abort();                                                                           \
+    }                                                                                         \
+  } while (0)
+
+struct Hashgraph::Impl {
+  static constexpr std::int32_t kNone = -1;                 // no event / no ancestor
+  static constexpr std::int32_t kNoDescendant = 0x7fffffff; // firstDescendants "none"
+  static constexpr std::uint8_t kVoteNo = 0, kVoteYes = 1, kVoteUnset = 2;
+
+  // A peer set seen through creator slots.
+  struct PsView {
+    const PeerSet* set = nullptr;
+    std::vector<std::uint32_t> slots;  // slots of the members, in peer-set order
+    std::vector<std::uint8_t> member;  // by slot
+    std::int64_t sm = 0;               // SuperMajority(|set|)
+  };
+
+  struct RoundInfo {
+    const PsView* ps = nullptr;
+    std::vector<std::uint32_t> witnesses;  // insertion order
+    std::vector<std::uint32_t> famous;     // set when decided, witness order
+    std::size_t decided_witnesses = 0;
+    bool decided = false;
+    bool processed = false;
+    std::vector<std::uint32_t> received;   // consensus order once processed
+    // votes[y][i]: witness y's vote on witnesses[i] of this round (kVoteUnset when not computed,
+    // which only happens for witnesses already decided when y was examined). Freed when decided.
+    std::unordered_map<std::uint32_t, std::vector<std::uint8_t>> votes;
+  };
+
+  Impl(PeerSchedule s, Store& st, Options o);
+
+  // ---- configuration ----
+  Options options;
+  Store& store;
+  PeerSchedule schedule;
+  std::map<std::int64_t, PsView> ps_views;  // mirrors schedule
+  std::vector<PublicKey> creators;          // slot -> key
+  std::unordered_map<PublicKey, std::uint32_t, DigestHasher> slot_of;
+  std::unordered_map<std::uint32_t, std::uint32_t> slot_of_peer_id;
+  std::size_t C = 0;  // number of creator slots (stride of la/fd)
+
+  // ---- events, by id ----
+  std::vector<EventPtr> ev;
+  std::vector<std::uint32_t> slot;
+  std::vector<std::int32_t> idx;      // creator index
+  std::vector<std::int32_t> sp, op;   // parent ids or kNone
+  std::vector<std::int32_t> round;
+  std::vector<std::int32_t> lamport;
+  std::vector<std::int32_t> rr;       // round received or kNone
+  std::vector<std::uint8_t> witness;
+  std::vector<std::int8_t> fame;      // -1 undecided, 0 not famous, 1 famous
+  std::vector<std::int32_t> wpos;     // position in its round's witness list, or -1
+  std::vector<std::int32_t> la;       // lastAncestors, id*C + slot, kNone when none
+  std::vector<std::int32_t> fd;       // firstDescendants, id*C + slot, kNoDescendant when none
+  std::unordered_map<Hash, std::uint32_t, DigestHasher> id_of;
+  std::vector<std::vector<std::uint32_t>> chain;  // slot -> (index - chain_base) -> id
+  std::vector<std::int64_t> chain_base;           // slot -> index of chain[slot][0]
+
+  // S(y) cache: witnesses of round(y)-1 strongly seen by witness y (computed once, when needed).
+  std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> strongly_seen_prev;
+
+  // ---- rounds ----
+  std::deque<RoundInfo> rounds;  // rounds[r]
+  std::int64_t last_round = -1;
+  std::int64_t fame_lo = 0;       // lowest round not decided
+  std::int64_t next_process = 0;  // lowest round not processed
+  bool fame_dirty = false;        // a witness arrived since the last fame pass
+  bool rr_dirty = false;          // a round got decided since the last round-received pass
+
+  // Undetermined events with, for each, the next round in which it could be received.
+  std::vector<std::uint32_t> undetermined;
+  std::vector<std::int64_t> undetermined_next;
+
+  // ---- consensus output ----
+  std::vector<Hash> consensus;
+  std::vector<std::int32_t> last_consensus_of;  // slot -> id of last consensus event, or kNone
+  std::vector<Block> new_blocks;
+  std::uint64_t next_block_index = 0;
+
+  // ---- helpers ----
+  const PsView& ps_at(std::int64_t r) const;
+  RoundInfo& round_info(std::int64_t r);  // creates rounds up to r
+  bool sees(std::uint32_t x, std::uint32_t y) const {  // x is a descendant of (or is) y
+    return la[std::size_t(x) * C + slot[y]] >= idx[y];
+  }
+  bool strongly_sees(std::uint32_t x, std::uint32_t y, const PsView& ps) const;
+  const std::vector<std::uint32_t>& strongly_seen_witnesses(std::uint32_t y);
+  bool coin(std::uint32_t y) const;
+
+  // hashgraph_insert.cpp
+  InsertResult check(const Event& e, bool preverified, std::int32_t& sp_id, std::int32_t& op_id) const;
+  void add(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
+
+  // hashgraph_consensus.cpp
+  void decide_fame();
+  void vote_on_round(RoundInfo& R, std::int64_t r, std::int64_t j, std::uint32_t y);
+  void decide_round_received();
+  void process_decided_rounds();
+
+  // hashgraph_frames.cpp
+  Frame build_frame(std::int64_t r) const;
+  Root build_root(std::uint32_t creator_slot, std::int32_t head) const;
+  void make_block(const Frame& f);
+};
+
+}  // namespace chatter
