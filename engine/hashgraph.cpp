@@ -176,7 +176,41 @@ InsertResult Hashgraph::resolve_wire(const WireEvent& w, Event& out) const {
   return {};
 }
 
+std::optional<WireEvent> Hashgraph::to_wire(const Hash& h) const {
+  const Impl& m = *impl_;
+  auto it = m.id_of.find(h);
+  if (it == m.id_of.end()) return std::nullopt;
+  const std::uint32_t id = it->second;
+  const EventBody& b = m.ev[id]->body();
+  WireEvent w;
+  w.transactions = b.transactions;
+  w.internal_transactions = b.internal_transactions;
+  w.block_signatures = b.block_signatures;
+  if (m.sp[id] != Impl::kNone) w.self_parent_index = static_cast<std::uint64_t>(m.idx[m.sp[id]]);
+  if (m.op[id] != Impl::kNone) {
+    w.other_parent_creator_id = peer_id_of(m.creators[m.slot[m.op[id]]]);
+    w.other_parent_index = static_cast<std::uint64_t>(m.idx[m.op[id]]);
+  }
+  w.creator_id = peer_id_of(b.creator);
+  w.index = b.index;
+  w.timestamp = b.timestamp;
+  w.signature = m.ev[id]->signature();
+  return w;
+}
+
 bool Hashgraph::contains(const Hash& h) const { return impl_->id_of.count(h) != 0; }
+
+bool Hashgraph::sees(const Hash& x, const Hash& y) const {
+  auto a = impl_->id_of.find(x), b = impl_->id_of.find(y);
+  if (a == impl_->id_of.end() || b == impl_->id_of.end()) return false;
+  return impl_->sees(a->second, b->second);
+}
+
+bool Hashgraph::strongly_sees(const Hash& x, const Hash& y, std::int64_t ps_round) const {
+  auto a = impl_->id_of.find(x), b = impl_->id_of.find(y);
+  if (a == impl_->id_of.end() || b == impl_->id_of.end()) return false;
+  return impl_->strongly_sees(a->second, b->second, impl_->ps_at(ps_round));
+}
 
 EventPtr Hashgraph::event(const Hash& h) const {
   auto it = impl_->id_of.find(h);

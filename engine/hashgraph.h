@@ -98,8 +98,15 @@ class Hashgraph {
   // id), kSelfParentNotLast (unknown self-parent) or kUnknownOtherParent.
   InsertResult resolve_wire(const WireEvent& w, Event& out) const;
 
+  // The compact wire form of an event of this graph (nullopt when unknown).
+  std::optional<WireEvent> to_wire(const Hash& h) const;
+
   // ---- queries ----
   bool contains(const Hash& h) const;
+  // ancestor(x, y): x sees y (spec, "Coordinates"). False when either is unknown.
+  bool sees(const Hash& x, const Hash& y) const;
+  // stronglySee(x, y, PS(ps_round)). False when either is unknown.
+  bool strongly_sees(const Hash& x, const Hash& y, std::int64_t ps_round) const;
   EventPtr event(const Hash& h) const;                    // nullptr when unknown
   std::optional<EventInfo> info(const Hash& h) const;
   // The creator's last event hash (nullopt when it has none).
