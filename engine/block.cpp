@@ -1,1 +1,123 @@
-// placeholder: written by its owner
+#include "engine/block.h"
+
+#include "engine/crypto.h"
+
+namespace chatter {
+
+namespace {
+
+// Smallest encodings, used with Reader::count (codec.h).
+constexpr std::size_t kMinBytesSize = 4;
+constexpr std::size_t kMinInternalTxSize = 1 + (32 + 4 + 4) + 64;
+constexpr std::size_t kMinReceiptSize = kMinInternalTxSize + 1;
+constexpr std::size_t kBlockSigEntrySize = 32 + 64;
+
+template <class T>
+std::vector<T> decode_seq(Reader& r, std::size_t min_size) {
+  const std::uint32_t n = r.count(min_size);
+  std::vector<T> out;
+  out.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) out.push_back(T::decode(r));
+  return out;
+}
+
+}  // namespace
+
+void InternalTransactionReceipt::encode(Writer& w) const {
+  transaction.encode(w);
+  w.boolean(accepted);
+}
+
+InternalTransactionReceipt InternalTransactionReceipt::decode(Reader& r) {
+  InternalTransactionReceipt rc;
+  rc.transaction = InternalTransaction::decode(r);
+  rc.accepted = r.boolean();
+  return rc;
+}
+
+void BlockBody::encode(Writer& w) const {
+  w.u64(index);
+  w.i64(round_received);
+  w.i64(timestamp);
+  w.bytes(state_hash);
+  w.fixed(frame_hash);
+  w.fixed(peers_hash);
+  w.fixed(prev_block_hash);
+  w.u32(static_cast<std::uint32_t>(transactions.size()));
+  for (const auto& t : transactions) w.bytes(t);
+  w.u32(static_cast<std::uint32_t>(internal_transactions.size()));
+  for (const auto& t : internal_transactions) t.encode(w);
+  w.u32(static_cast<std::uint32_t>(internal_transaction_receipts.size()));
+  for (const auto& rc : internal_transaction_receipts) rc.encode(w);
+}
+
+BlockBody BlockBody::decode(Reader& r) {
+  BlockBody b;
+  b.index = r.u64();
+  b.round_received = r.i64();
+  b.timestamp = r.i64();
+  b.state_hash = r.bytes();
+  b.frame_hash = r.fixed<32>();
+  b.peers_hash = r.fixed<32>();
+  b.prev_block_hash = r.fixed<32>();
+  const std::uint32_t n = r.count(kMinBytesSize);
+  b.transactions.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) b.transactions.push_back(r.bytes());
+  b.internal_transactions = decode_seq<InternalTransaction>(r, kMinInternalTxSize);
+  b.internal_transaction_receipts = decode_seq<InternalTransactionReceipt>(r, kMinReceiptSize);
+  return b;
+}
+
+Hash Block::hash() const {
+  Writer w;
+  body_.encode(w);
+  return blake2b(w.data());
+}
+
+BlockSignature Block::sign(const KeyPair& kp) {
+  BlockSignature s{kp.public_key(), index(), kp.sign(hash())};
+  signatures_.insert_or_assign(s.validator, s.signature);
+  return s;
+}
+
+bool Block::add_signature(const BlockSignature& sig) {
+  if (sig.index != index()) return false;
+  if (!verify(sig.validator, hash(), sig.signature)) return false;
+  signatures_.insert_or_assign(sig.validator, sig.signature);
+  return true;
+}
+
+std::int64_t Block::valid_signatures(const PeerSet& set) const {
+  // Re-verify rather than trust what was recorded: the body may have been changed (mutable_body)
+  // since, or the signatures may come straight from decode, which does not verify.
+  const Hash h = hash();
+  std::int64_t n = 0;
+  for (const auto& [key, sig] : signatures_)
+    if (set.contains(key) && verify(key, h, sig)) ++n;
+  return n;
+}
+
+void Block::encode(Writer& w) const {
+  body_.encode(w);
+  w.u32(static_cast<std::uint32_t>(signatures_.size()));
+  for (const auto& [key, sig] : signatures_) {
+    w.fixed(key);
+    w.fixed(sig);
+  }
+}
+
+Block Block::decode(Reader& r) {
+  Block b(BlockBody::decode(r));
+  const std::uint32_t n = r.count(kBlockSigEntrySize);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const PublicKey key = r.fixed<32>();
+    const Signature sig = r.fixed<64>();
+    // Key order is the canonical order; refusing anything else also refuses duplicate keys.
+    if (!b.signatures_.empty() && !(b.signatures_.rbegin()->first < key))
+      throw DecodeError("Block: signatures not strictly ordered by validator key");
+    b.signatures_.emplace_hint(b.signatures_.end(), key, sig);
+  }
+  return b;
+}
+
+}  // namespace chatter

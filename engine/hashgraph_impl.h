@@ -9,6 +9,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "engine/hash_index.h"
 #include "engine/hashgraph.h"
 
 namespace chatter {
@@ -33,6 +34,7 @@ struct Hashgraph::Impl {
     std::vector<std::uint32_t> slots;  // slots of the members, in peer-set order
     std::vector<std::uint8_t> member;  // by slot
     std::int64_t sm = 0;               // SuperMajority(|set|)
+    bool contiguous = false;           // slots are exactly 0..size-1 (the common case: a fast path)
   };
 
   struct RoundInfo {
@@ -73,7 +75,10 @@ struct Hashgraph::Impl {
   std::vector<std::int32_t> wpos;     // position in its round's witness list, or -1
   std::vector<std::int32_t> la;       // lastAncestors, id*C + slot, kNone when none
   std::vector<std::int32_t> fd;       // firstDescendants, id*C + slot, kNoDescendant when none
-  std::unordered_map<Hash, std::uint32_t, DigestHasher> id_of;
+  HashIndex id_index;
+  std::optional<std::uint32_t> id_of(const Hash& h) const {
+    return id_index.find(h, [this](std::uint32_t id) -> const Hash& { return ev[id]->hash(); });
+  }
   std::vector<std::vector<std::uint32_t>> chain;  // slot -> (index - chain_base) -> id
   std::vector<std::int64_t> chain_base;           // slot -> index of chain[slot][0]
 

@@ -9,7 +9,7 @@ namespace chatter {
 
 InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32_t& sp_id,
                                     std::int32_t& op_id) const {
-  if (id_of.count(e.hash())) return {InsertError::kDuplicate, "already in the graph"};
+  if (id_of(e.hash())) return {InsertError::kDuplicate, "already in the graph"};
   auto cs = slot_of.find(e.creator());
   if (cs == slot_of.end())
     return {InsertError::kUnknownCreator, "creator " + pubkey_hex(e.creator()) + " is in no peer set"};
@@ -17,16 +17,20 @@ InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32
   const auto& mine = chain[s];
 
   if (e.self_parent()) {
-    auto it = id_of.find(*e.self_parent());
-    if (it == id_of.end()) return {InsertError::kSelfParentNotLast, "self-parent not in the graph"};
-    if (mine.empty() || it->second != mine.back())
+    // The only acceptable self-parent is the creator's last event: compare with it directly and
+    // look the hash up only to explain a refusal.
+    if (mine.empty() || ev[mine.back()]->hash() != *e.self_parent()) {
+      auto found = id_of(*e.self_parent());
+      if (!found) return {InsertError::kSelfParentNotLast, "self-parent not in the graph"};
       return {InsertError::kSelfParentNotLast,
-              slot[it->second] != s ? "self-parent has another creator"
-                                    : "self-parent is not the creator's last event (fork)"};
-    sp_id = static_cast<std::int32_t>(it->second);
-    if (e.index() != static_cast<std::uint64_t>(idx[it->second]) + 1)
+              slot[*found] != s ? "self-parent has another creator"
+                                : "self-parent is not the creator's last event (fork)"};
+    }
+    const std::uint32_t p = mine.back();
+    sp_id = static_cast<std::int32_t>(p);
+    if (e.index() != static_cast<std::uint64_t>(idx[p]) + 1)
       return {InsertError::kBadIndex, "index " + std::to_string(e.index()) + ", self-parent index " +
-                                          std::to_string(idx[it->second])};
+                                          std::to_string(idx[p])};
   } else {
     if (!mine.empty())
       return {InsertError::kSelfParentNotLast, "no self-parent but the creator already has events"};
@@ -35,9 +39,9 @@ InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32
   }
 
   if (e.other_parent()) {
-    auto it = id_of.find(*e.other_parent());
-    if (it == id_of.end()) return {InsertError::kUnknownOtherParent, "other-parent not in the graph"};
-    op_id = static_cast<std::int32_t>(it->second);
+    auto found = id_of(*e.other_parent());
+    if (!found) return {InsertError::kUnknownOtherParent, "other-parent not in the graph"};
+    op_id = static_cast<std::int32_t>(*found);
   }
 
   // Last, because it is the expensive check: malformed input is refused before it costs a verify.
@@ -57,7 +61,7 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
   idx.push_back(index);
   sp.push_back(sp_id);
   op.push_back(op_id);
-  id_of.emplace(e->hash(), id);
+  id_index.insert(e->hash(), id);
   chain[s].push_back(id);
 
   // lastAncestors: element-wise max of the parents', plus this event itself.

@@ -37,7 +37,7 @@ inline std::int64_t trust_count(std::size_t n) {
 // An ordered list of validators. Immutable once built.
 class PeerSet {
  public:
-  PeerSet() = default;
+  PeerSet() : PeerSet(std::vector<Peer>{}) {}
   // Refuses (std::invalid_argument with a clear message) duplicate keys and peer-id collisions.
   explicit PeerSet(std::vector<Peer> peers);
 

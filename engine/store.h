@@ -30,11 +30,11 @@ class Store {
   virtual void append_consensus_events(const std::vector<Hash>& hashes) = 0;
   virtual std::uint64_t consensus_event_count() const = 0;
 
-  virtual void put_block(const Block& b) = 0;  // insert or replace (signatures accumulate)
+  virtual void put_block(Block b) = 0;  // insert or replace (signatures accumulate)
   virtual std::optional<Block> get_block(std::uint64_t index) const = 0;
   virtual std::optional<std::uint64_t> last_block_index() const = 0;
 
-  virtual void put_frame(const Frame& f) = 0;
+  virtual void put_frame(Frame f) = 0;
   virtual std::optional<Frame> get_frame(std::int64_t round) const = 0;
 
   virtual void put_peer_set(std::int64_t round, const PeerSet& set) = 0;

@@ -2,18 +2,35 @@
 
 namespace chatter {
 
-void InmemStore::put_event(const EventPtr& e) { events_.emplace(e->hash(), e); }
+void InmemStore::put_event(const EventPtr& e) {
+  if (get_event(e->hash())) return;
+  index_.insert(e->hash(), static_cast<std::uint32_t>(events_.size()));
+  events_.push_back(e);
+}
 
 EventPtr InmemStore::get_event(const Hash& h) const {
-  auto it = events_.find(h);
-  return it == events_.end() ? nullptr : it->second;
+  auto pos = index_.find(h, [this](std::uint32_t i) -> const Hash& { return events_[i]->hash(); });
+  return pos ? events_[*pos] : nullptr;
 }
 
 void InmemStore::append_consensus_events(const std::vector<Hash>& hashes) {
   consensus_.insert(consensus_.end(), hashes.begin(), hashes.end());
 }
 
-void InmemStore::put_block(const Block& b) { blocks_.insert_or_assign(b.index(), b); }
+void InmemStore::put_block(Block b) {
+  // Store contract: signatures accumulate. Keep the signatures already recorded for the same block;
+  // add_signature re-verifies each against the new body, so a different body drops them.
+  auto it = blocks_.find(b.index());
+  if (it == blocks_.end()) {
+    const auto index = b.index();
+    blocks_.emplace(index, std::move(b));
+    return;
+  }
+  Block merged = std::move(b);
+  for (const auto& [key, sig] : it->second.signatures())
+    if (!merged.signatures().contains(key)) merged.add_signature(BlockSignature{key, merged.index(), sig});
+  it->second = std::move(merged);
+}
 
 std::optional<Block> InmemStore::get_block(std::uint64_t index) const {
   auto it = blocks_.find(index);
@@ -26,7 +43,10 @@ std::optional<std::uint64_t> InmemStore::last_block_index() const {
   return blocks_.rbegin()->first;
 }
 
-void InmemStore::put_frame(const Frame& f) { frames_.insert_or_assign(f.round, f); }
+void InmemStore::put_frame(Frame f) {
+  const auto round = f.round;
+  frames_.insert_or_assign(round, std::move(f));
+}
 
 std::optional<Frame> InmemStore::get_frame(std::int64_t round) const {
   auto it = frames_.find(round);

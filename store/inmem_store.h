@@ -6,6 +6,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "engine/hash_index.h"
 #include "engine/store.h"
 
 namespace chatter {
@@ -20,18 +21,19 @@ class InmemStore final : public Store {
   std::uint64_t consensus_event_count() const override { return consensus_.size(); }
   const std::vector<Hash>& consensus_events() const { return consensus_; }
 
-  void put_block(const Block& b) override;
+  void put_block(Block b) override;
   std::optional<Block> get_block(std::uint64_t index) const override;
   std::optional<std::uint64_t> last_block_index() const override;
 
-  void put_frame(const Frame& f) override;
+  void put_frame(Frame f) override;
   std::optional<Frame> get_frame(std::int64_t round) const override;
 
   void put_peer_set(std::int64_t round, const PeerSet& set) override;
   PeerSchedule peer_schedule() const override { return schedule_; }
 
  private:
-  std::unordered_map<Hash, EventPtr, DigestHasher> events_;
+  std::vector<EventPtr> events_;  // insertion order
+  HashIndex index_;               // hash -> position in events_
   std::vector<Hash> consensus_;
   std::map<std::uint64_t, Block> blocks_;
   std::map<std::int64_t, Frame> frames_;
