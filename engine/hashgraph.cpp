@@ -303,6 +303,42 @@ std::optional<std::int64_t> Hashgraph::last_consensus_round() const {
 const std::vector<Hash>& Hashgraph::consensus_events() const { return impl_->consensus; }
 std::uint64_t Hashgraph::event_count() const { return impl_->ev.size(); }
 std::uint64_t Hashgraph::undetermined_count() const { return impl_->undetermined.size(); }
+std::uint64_t Hashgraph::undetermined_payload_count() const { return impl_->undetermined_payload; }
+
+std::vector<EventPtr> Hashgraph::events_beyond(const std::vector<std::int64_t>& known, std::size_t limit,
+                                               bool* more) const {
+  const Impl& m = *impl_;
+  // Merge the creators' chains (each in increasing id order) by id, stopping at the limit: the
+  // cost is O(limit * creators), not O(history).
+  std::vector<std::size_t> next(m.C, 0);
+  for (std::size_t s = 0; s < m.C; ++s) {
+    const std::int64_t have = s < known.size() ? known[s] : -1;
+    const std::int64_t off = have + 1 - m.chain_base[s];
+    next[s] = static_cast<std::size_t>(std::max<std::int64_t>(0, off));
+  }
+  std::vector<EventPtr> out;
+  if (more) *more = false;
+  for (;;) {
+    std::size_t best = m.C;
+    std::uint32_t best_id = 0;
+    for (std::size_t s = 0; s < m.C; ++s) {
+      if (next[s] >= m.chain[s].size()) continue;
+      const std::uint32_t id = m.chain[s][next[s]];
+      if (best == m.C || id < best_id) {
+        best = s;
+        best_id = id;
+      }
+    }
+    if (best == m.C) break;
+    if (out.size() == limit) {
+      if (more) *more = true;
+      break;
+    }
+    out.push_back(m.ev[best_id]);
+    ++next[best];
+  }
+  return out;
+}
 const PeerSchedule& Hashgraph::schedule() const { return impl_->schedule; }
 
 }  // namespace chatter

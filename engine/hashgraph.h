@@ -127,6 +127,13 @@ class Hashgraph {
   const std::vector<Hash>& consensus_events() const;
   std::uint64_t event_count() const;
   std::uint64_t undetermined_count() const;
+  // Undetermined events that carry transactions or internal transactions (blocks still to come).
+  std::uint64_t undetermined_payload_count() const;
+  // The events this graph holds beyond `known` (for each creator slot of known_creators(), the
+  // highest index the other side holds, -1 for none), in insertion order, which is topological:
+  // at most `limit` of them; `*more` (when given) says whether some were left out.
+  std::vector<EventPtr> events_beyond(const std::vector<std::int64_t>& known, std::size_t limit,
+                                      bool* more) const;
   const PeerSchedule& schedule() const;
 
  private:

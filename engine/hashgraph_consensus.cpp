@@ -33,7 +33,13 @@ void Hashgraph::Impl::decide_fame() {
       rr_dirty = true;
     }
   }
-  while (fame_lo <= last_round && rounds[static_cast<std::size_t>(fame_lo)].decided) ++fame_lo;
+  while (fame_lo <= last_round && rounds[static_cast<std::size_t>(fame_lo)].decided) {
+    // A witness y of round fame_lo + 1 or lower only votes on rounds below fame_lo, all decided:
+    // its strongly-seen set is no longer needed.
+    if (fame_lo >= 1)
+      for (std::uint32_t y : rounds[static_cast<std::size_t>(fame_lo - 1)].witnesses) strongly_seen_prev.erase(y);
+    ++fame_lo;
+  }
 }
 
 // Witness y (of round j > r) votes on every undecided witness of round r it has not voted on yet.
@@ -111,6 +117,7 @@ void Hashgraph::Impl::decide_round_received() {
         // before the round was processed.
         CHATTER_INVARIANT(!R.processed);
         rr[x] = static_cast<std::int32_t>(i);
+        if (ev[x]->has_payload()) --undetermined_payload;
         R.received.push_back(x);
         received = true;
         break;

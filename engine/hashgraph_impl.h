@@ -94,6 +94,7 @@ struct Hashgraph::Impl {
   bool rr_dirty = false;          // a round got decided since the last round-received pass
 
   // Undetermined events with, for each, the next round in which it could be received.
+  std::uint64_t undetermined_payload = 0;
   std::vector<std::uint32_t> undetermined;
   std::vector<std::int64_t> undetermined_next;
 

@@ -137,6 +137,7 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
     wpos.push_back(-1);
   }
 
+  if (e->has_payload()) ++undetermined_payload;
   undetermined.push_back(id);
   undetermined_next.push_back(r + 1);
   store.put_event(e);

@@ -1,0 +1,30 @@
+// The subcommands of the `chatter` executable (spec/cli.md). main.cpp builds the CLI11 app, lets each
+// subcommand register itself, parses, and runs the one that was selected.
+//
+// Contract shared by every subcommand: it answers --help; a bad option or input prints one sentence
+// on standard error and gives exit status 2; machine-readable output is one JSON document on
+// standard output.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace chatter::cmd {
+
+// Exit status for a bad option or bad input (spec/cli.md).
+inline constexpr int kExitUsage = 2;
+
+// A registered subcommand: its CLI11 node, and what to run once the command line parsed and this
+// subcommand was selected (returns the exit status). `run` reads the options bound at registration.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// `chatter replay FILE|- [--incremental] [--explain] [--compact]` (spec/replay.md).
+Command add_replay_command(CLI::App& root);
+// `chatter version`: the version and build information.
+Command add_version_command(CLI::App& root);
+
+}  // namespace chatter::cmd
