@@ -1,0 +1,113 @@
+#include "engine/messages.h"
+
+namespace chatter {
+namespace {
+
+void encode_known(const KnownIndexes& k, Writer& w) {
+  w.u32(static_cast<std::uint32_t>(k.size()));
+  for (const auto& [id, index] : k) {
+    w.u32(id);
+    w.u64(index);
+  }
+}
+
+KnownIndexes decode_known(Reader& r) {
+  const std::uint32_t n = r.count(12);
+  KnownIndexes k;
+  k.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t id = r.u32();
+    const std::uint64_t index = r.u64();
+    // Canonical: strictly ascending ids (also rules out duplicates).
+    if (!k.empty() && id <= k.back().first) throw DecodeError("known indexes not in ascending id order");
+    k.emplace_back(id, index);
+  }
+  return k;
+}
+
+void encode_events(const std::vector<WireEvent>& evs, Writer& w) {
+  w.u32(static_cast<std::uint32_t>(evs.size()));
+  for (const auto& e : evs) e.encode(w);
+}
+
+std::vector<WireEvent> decode_events(Reader& r) {
+  // A wire event is at least: 3 counts, 2 flags, creator id, index, timestamp, signature.
+  const std::uint32_t n = r.count(3 * 4 + 2 + 4 + 8 + 8 + 64);
+  std::vector<WireEvent> out;
+  out.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) out.push_back(WireEvent::decode(r));
+  return out;
+}
+
+}  // namespace
+
+MessageType type_of(const Message& m) {
+  return static_cast<MessageType>(m.index() + 1);
+}
+
+const char* to_string(MessageType t) {
+  switch (t) {
+    case MessageType::kSyncRequest: return "SyncRequest";
+    case MessageType::kSyncResponse: return "SyncResponse";
+    case MessageType::kEagerSyncRequest: return "EagerSyncRequest";
+    case MessageType::kEagerSyncResponse: return "EagerSyncResponse";
+  }
+  return "unknown";
+}
+
+void encode_payload(const Message& m, Writer& w) {
+  std::visit(
+      [&w](const auto& msg) {
+        using T = std::decay_t<decltype(msg)>;
+        w.u32(msg.from_id);
+        if constexpr (std::is_same_v<T, SyncRequest>) {
+          encode_known(msg.known, w);
+        } else if constexpr (std::is_same_v<T, SyncResponse>) {
+          encode_events(msg.events, w);
+          encode_known(msg.known, w);
+          w.boolean(msg.more);
+        } else if constexpr (std::is_same_v<T, EagerSyncRequest>) {
+          encode_events(msg.events, w);
+        } else {
+          w.boolean(msg.success);
+        }
+      },
+      m);
+}
+
+Message decode_payload(MessageType type, Reader& r) {
+  const std::uint32_t from = r.u32();
+  switch (type) {
+    case MessageType::kSyncRequest: {
+      SyncRequest m{from, decode_known(r)};
+      return m;
+    }
+    case MessageType::kSyncResponse: {
+      SyncResponse m;
+      m.from_id = from;
+      m.events = decode_events(r);
+      m.known = decode_known(r);
+      m.more = r.boolean();
+      return m;
+    }
+    case MessageType::kEagerSyncRequest: {
+      EagerSyncRequest m{from, decode_events(r)};
+      return m;
+    }
+    case MessageType::kEagerSyncResponse: {
+      EagerSyncResponse m{from, r.boolean()};
+      return m;
+    }
+  }
+  throw DecodeError("unknown message type");
+}
+
+Message decode_payload(std::uint8_t type, const std::uint8_t* p, std::size_t n) {
+  if (type < 1 || type > 4) throw DecodeError("unknown message type " + std::to_string(type));
+  Reader r(p, n);
+  Message m = decode_payload(static_cast<MessageType>(type), r);
+  r.expect_done();
+  return m;
+}
+
+}  // namespace chatter

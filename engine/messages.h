@@ -1,0 +1,59 @@
+// Gossip messages between nodes (DESIGN.md, Protocol) and their canonical encoding. The transport
+// (net/) frames them as: u32 length, u8 MessageType, payload.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "engine/codec.h"
+#include "engine/event.h"
+
+namespace chatter {
+
+// For each creator (by peer id, ascending), the highest index the sender holds; creators it has no
+// event of are absent.
+using KnownIndexes = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+
+// Pull: "send me what I lack".
+struct SyncRequest {
+  std::uint32_t from_id = 0;
+  KnownIndexes known;
+};
+// The events the requester lacks, in topological order, at most sync-limit of them, and what the
+// responder holds (so the requester can push back what the responder lacks).
+struct SyncResponse {
+  std::uint32_t from_id = 0;
+  std::vector<WireEvent> events;
+  KnownIndexes known;
+  bool more = false;  // capped by sync-limit: the requester should pull again soon
+};
+// Push: the events the responder lacks.
+struct EagerSyncRequest {
+  std::uint32_t from_id = 0;
+  std::vector<WireEvent> events;
+};
+struct EagerSyncResponse {
+  std::uint32_t from_id = 0;
+  bool success = false;
+};
+
+enum class MessageType : std::uint8_t {
+  kSyncRequest = 1,
+  kSyncResponse = 2,
+  kEagerSyncRequest = 3,
+  kEagerSyncResponse = 4,
+};
+
+using Message = std::variant<SyncRequest, SyncResponse, EagerSyncRequest, EagerSyncResponse>;
+
+MessageType type_of(const Message& m);
+const char* to_string(MessageType t);
+// Payload only (the type travels beside it).
+void encode_payload(const Message& m, Writer& w);
+// Throws DecodeError on an unknown type, malformed or trailing bytes.
+Message decode_payload(MessageType type, Reader& r);
+Message decode_payload(std::uint8_t type, const std::uint8_t* p, std::size_t n);
+
+}  // namespace chatter

@@ -1,0 +1,95 @@
+// The node state machine (DESIGN.md, "The core is a deterministic state machine"): gossip
+// (pull then push), event creation, consensus, block commits to the application, block signatures
+// and the anchor block. Pure: time comes in with every call, randomness from a seeded Rng, and the
+// outputs are returned messages plus calls on the Store and AppProxy ports. The same code runs in
+// the Asio runtime (net/), the simulator (sim/) and single-node tests.
+//
+// States: Babbling (gossiping and voting) and Shutdown work now; CatchingUp, Joining, Leaving and
+// Suspended arrive with their issues, but the type and its reporting exist.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/app_proxy.h"
+#include "engine/hashgraph.h"
+#include "engine/messages.h"
+#include "engine/rng.h"
+#include "engine/store.h"
+
+namespace chatter {
+
+struct NodeConfig {
+  KeyPair key;
+  PeerSet genesis;                              // validators at round 0 (must contain this node)
+  std::string moniker;
+  std::int64_t heartbeat_ns = 10'000'000;       // gossip period while busy
+  std::int64_t slow_heartbeat_ns = 1'000'000'000;  // gossip period while idle
+  std::int64_t timeout_ns = 1'000'000'000;      // an unanswered sync is abandoned after this
+  std::size_t sync_limit = 1000;                // max events in one sync response / eager push
+  std::size_t max_pool = 100'000;               // pending transactions; submit() refuses beyond
+  std::size_t max_tx_per_event = 10'000;        // transactions packed into one event
+  std::uint64_t seed = 0;                       // peer choice and jitter
+};
+
+// A message to send, and to whom (peer id).
+struct Envelope {
+  std::uint32_t to = 0;
+  Message message;
+};
+
+struct NodeStats {
+  std::uint32_t id = 0;
+  std::string moniker;
+  NodeState state = NodeState::kBabbling;
+  std::optional<std::int64_t> last_consensus_round;
+  std::optional<std::uint64_t> last_block_index;   // last block committed to the app
+  std::optional<std::uint64_t> anchor_block;       // highest block with > TrustCount signatures
+  std::uint64_t consensus_events = 0;
+  std::uint64_t undetermined_events = 0;
+  std::uint64_t events = 0;
+  std::uint64_t transactions = 0;                  // committed
+  std::uint64_t transaction_pool = 0;
+  std::uint64_t num_peers = 0;
+  std::uint64_t sync_requests = 0, sync_errors = 0, events_created = 0, refused_events = 0;
+  std::uint64_t app_errors = 0;
+  Bytes state_hash;                                // after the last committed block
+};
+
+class Node {
+ public:
+  // `store` and `app` must outlive the node.
+  Node(NodeConfig config, Store& store, AppProxy& app);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Time passes: maybe start a gossip round (a SyncRequest to a random peer other than the last),
+  // create an event on its own when alone, retry uncommitted blocks.
+  std::vector<Envelope> tick(std::int64_t now);
+  // A message from peer `from` (peer id). Malformed or refused content is counted and dropped;
+  // nothing already stored changes.
+  std::vector<Envelope> receive(std::uint32_t from, const Message& message, std::int64_t now);
+  // Queues a transaction for the next event. False when the pool is full or the node is not
+  // Babbling.
+  bool submit(Bytes tx);
+  // Stops gossiping and creating events (state Shutdown).
+  void shutdown();
+
+  NodeState state() const;
+  NodeStats stats() const;
+  std::uint32_t id() const;
+  const Hashgraph& graph() const;
+  // Next time tick() has work to do (for hosts that sleep until then).
+  std::int64_t next_tick() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chatter
