@@ -1,1 +1,34 @@
-int main() { return 0; }  // placeholder
+// chatter-bench: dispatches to one benchmark per subcommand. Each prints one JSON document on
+// standard output (progress on standard error); bad arguments get one sentence and exit status 2.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace chatter::bench {
+int consensus_main(int argc, char** argv);  // bench_consensus.cpp
+}  // namespace chatter::bench
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: chatter-bench <benchmark> [options]\n"
+    "benchmarks:\n"
+    "  consensus   insertion and consensus throughput on a seeded random gossip graph\n"
+    "run 'chatter-bench <benchmark> --help' for its options\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs("chatter-bench: name a benchmark (try chatter-bench --help).\n", stderr);
+    return 2;
+  }
+  const std::string sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (sub == "consensus") return chatter::bench::consensus_main(argc - 1, argv + 1);
+  std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
+  return 2;
+}

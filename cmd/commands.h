@@ -22,6 +22,9 @@ struct Command {
   std::function<int()> run;
 };
 
+// `chatter keygen --datadir DIR` (spec/cli.md): a new key pair in DIR/priv_key and DIR/key.pub
+// (cmd/keyfile.h); prints the public key. Exit 2 when DIR is unusable or already holds a key.
+Command add_keygen_command(CLI::App& root);
 // `chatter replay FILE|- [--incremental] [--explain] [--compact]` (spec/replay.md).
 Command add_replay_command(CLI::App& root);
 // `chatter version`: the version and build information.

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   CLI::App app{"chatter: a hashgraph BFT consensus engine. Run 'chatter SUBCOMMAND --help' for details."};
   app.name("chatter");
   app.require_subcommand(1);
-  const std::vector<chatter::cmd::Command> commands{chatter::cmd::add_replay_command(app),
+  const std::vector<chatter::cmd::Command> commands{chatter::cmd::add_keygen_command(app),
+                                                    chatter::cmd::add_replay_command(app),
                                                     chatter::cmd::add_version_command(app)};
   try {
     app.parse(argc, argv);
