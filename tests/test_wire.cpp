@@ -26,6 +26,10 @@ std::atomic<bool> g_track_allocations{false};
 std::atomic<std::size_t> g_largest_allocation{0};
 }  // namespace
 
+// GCC 12 at -O3 sees the replaced operator new inlined as malloc and then warns that the standard
+// library's deallocation through our operator delete (free) is mismatched: it is not, both are ours.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t n) {
   if (g_track_allocations.load(std::memory_order_relaxed)) {
     std::size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
