@@ -27,6 +27,9 @@ struct Command {
 Command add_keygen_command(CLI::App& root);
 // `chatter replay FILE|- [--incremental] [--explain] [--compact]` (spec/replay.md).
 Command add_replay_command(CLI::App& root);
+// `chatter sim [--seeds A..B] [--nodes N] [--faults LIST] [--steps K] [--duration S] [--slow K] [--log]`
+// (spec/cli.md): deterministic simulations, one JSON summary; exit 0 only when every run passed.
+Command add_sim_command(CLI::App& root);
 // `chatter version`: the version and build information.
 Command add_version_command(CLI::App& root);
 

@@ -1,0 +1,205 @@
+// `chatter sim`: deterministic simulations (spec/cli.md, `chatter sim`), one per seed, summarised as
+// one JSON document. The simulation itself is sim/simulator.h; this file parses the command line,
+// refuses what is not implemented, times the runs on the wall clock and prints the summary.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cmd/commands.h"
+#include "engine/bytes.h"
+#include "sim/simulator.h"
+
+namespace chatter::cmd {
+namespace {
+
+struct SimArgs {
+  std::string seeds = "1..1";
+  std::size_t nodes = 4;
+  std::string faults = "none";
+  std::uint64_t steps = 0;
+  double duration_s = 20;
+  std::size_t slow = 0;
+  double tx_rate = 200;
+  bool log = false;
+  bool compact = false;
+};
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::uint64_t parse_u64(const std::string& s, const std::string& what) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 19)
+    throw UsageError(what + " '" + s + "' is not a non-negative integer");
+  return std::stoull(s);
+}
+
+// "A..B" (inclusive) or "A".
+std::pair<std::uint64_t, std::uint64_t> parse_seeds(const std::string& s) {
+  const auto dots = s.find("..");
+  if (dots == std::string::npos) {
+    const std::uint64_t a = parse_u64(s, "seed");
+    return {a, a};
+  }
+  const std::uint64_t a = parse_u64(s.substr(0, dots), "seed");
+  const std::uint64_t b = parse_u64(s.substr(dots + 2), "seed");
+  if (b < a) throw UsageError("the seed range '" + s + "' is empty (the first seed is above the last)");
+  return {a, b};
+}
+
+// Every fault name of spec/cli.md; only `none` runs today.
+void check_faults(const std::string& list) {
+  static const std::vector<std::string> kKnown{
+      "none",         "drop",      "delay",     "duplicate",   "reorder",
+      "corrupt",      "partition", "crash",     "clock-drift", "bad-signature",
+      "fake-parents", "replay",    "oversized", "silence",     "lying-fastforward",
+      "all"};
+  std::stringstream in(list);
+  std::string name;
+  bool any = false;
+  while (std::getline(in, name, ',')) {
+    any = true;
+    bool known = false;
+    for (const auto& k : kKnown) known = known || k == name;
+    if (!known) {
+      std::string all;
+      for (const auto& k : kKnown) all += (all.empty() ? "" : ", ") + k;
+      throw UsageError("unknown fault '" + name + "'; the faults are " + all);
+    }
+    if (name != "none") throw UsageError("fault '" + name + "' is not implemented yet; only 'none' is");
+  }
+  if (!any) throw UsageError("--faults needs at least one fault name (e.g. none)");
+}
+
+std::string hex64(std::uint64_t v) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = kDigits[v & 15];
+  return s;
+}
+
+int run_sim(const SimArgs& args) {
+  std::pair<std::uint64_t, std::uint64_t> seeds;
+  SimOptions base;
+  try {
+    seeds = parse_seeds(args.seeds);
+    check_faults(args.faults);
+    if (!(args.duration_s > 0) || args.duration_s > 1e6)
+      throw UsageError("--duration must be a positive number of virtual seconds (at most 1e6)");
+    if (args.slow >= args.nodes && args.slow > 0)
+      throw UsageError("--slow must leave at least one node at normal speed (it is " +
+                       std::to_string(args.slow) + " of " + std::to_string(args.nodes) + " nodes)");
+    base.nodes = args.nodes;
+    base.duration_ns = std::llround(args.duration_s * 1e9);
+    for (std::size_t i = 0; i < args.slow; ++i) base.slow_nodes.push_back(args.nodes - 1 - i);
+    base.tx_per_s = args.tx_rate;
+    base.max_deliveries = args.steps;
+    if (args.log) base.log = &std::cerr;
+    validate(base);
+  } catch (const std::exception& e) {
+    std::cerr << "chatter sim: " << e.what() << "\n";
+    return kExitUsage;
+  }
+
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  nlohmann::ordered_json failures = nlohmann::ordered_json::array();
+  std::uint64_t count = 0, safety = 0, liveness = 0, events = 0;
+  double wall_total = 0;
+  for (std::uint64_t seed = seeds.first;; ++seed) {
+    SimOptions o = base;
+    o.seed = seed;
+    if (args.log) std::cerr << "# seed " << seed << "\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    const SimResult r = run_simulation(o);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++count;
+    wall_total += wall;
+    events += r.events_total;
+    if (!r.safety_ok) ++safety;
+    if (!r.liveness_ok) ++liveness;
+    if (!r.safety_ok || !r.liveness_ok) failures.push_back({{"seed", seed}, {"what", r.failure}});
+
+    nlohmann::ordered_json run;
+    run["seed"] = seed;
+    run["safety_ok"] = r.safety_ok;
+    run["liveness_ok"] = r.liveness_ok;
+    run["liveness_checked"] = r.liveness_checked;
+    if (!r.failure.empty()) run["failure"] = r.failure;
+    run["blocks_per_node"] = r.blocks_per_node;
+    run["common_blocks"] = r.common_blocks;
+    std::vector<std::uint64_t> txs;
+    for (const auto& n : r.nodes) txs.push_back(n.transactions);
+    run["transactions_per_node"] = txs;
+    run["transactions_submitted"] = r.transactions_submitted;
+    run["messages"] = r.messages;
+    run["message_bytes"] = r.message_bytes;
+    run["sim_events"] = r.events_total;
+    run["virtual_s"] = static_cast<double>(r.virtual_ns) / 1e9;
+    run["wall_s"] = wall;
+    run["sim_events_per_wall_s"] = wall > 0 ? static_cast<double>(r.events_total) / wall : 0.0;
+    run["trace_hash"] = hex64(r.trace_hash);
+    if (!r.nodes.empty()) run["state_hash_node0"] = to_hex(r.nodes[0].state_hash);
+    if (!r.diagnostics.empty()) run["diagnostics"] = r.diagnostics;
+    runs.push_back(std::move(run));
+    if (seed == seeds.second) break;
+  }
+
+  nlohmann::ordered_json out;
+  out["runs"] = count;
+  out["safety_violations"] = safety;
+  out["liveness_failures"] = liveness;
+  out["failures"] = std::move(failures);
+  out["nodes"] = args.nodes;
+  out["faults"] = args.faults;
+  out["duration_s"] = args.duration_s;
+  out["slow_nodes"] = base.slow_nodes;
+  out["tx_per_s"] = args.tx_rate;
+  if (args.steps > 0) out["steps"] = args.steps;
+  out["wall_s"] = wall_total;
+  out["sim_events_per_wall_s"] = wall_total > 0 ? static_cast<double>(events) / wall_total : 0.0;
+  out["results"] = std::move(runs);
+  std::cout << out.dump(args.compact ? -1 : 2) << "\n";
+  return safety == 0 && liveness == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Command add_sim_command(CLI::App& root) {
+  auto args = std::make_shared<SimArgs>();
+  CLI::App* app = root.add_subcommand(
+      "sim",
+      "Run deterministic simulations of a network of nodes in virtual time, one per seed, check safety "
+      "(every node commits the same blocks) and liveness, and print a JSON summary. Exit 0 only when "
+      "every run passed; a failing seed reproduces alone with --seeds S..S.");
+  app->add_option("--seeds", args->seeds, "Seeds to run, inclusive range A..B or one seed (default 1..1)");
+  app->add_option("--nodes", args->nodes, "Validators in the simulated network (default 4)")
+      ->check(CLI::Range(1, 1000));
+  app->add_option("--faults", args->faults,
+                  "Comma-separated faults to inject; only 'none' (the default) is implemented yet");
+  app->add_option("--steps", args->steps, "Stop each run after K delivered messages (default: no cap)")
+      ->check([](const std::string& s) -> std::string {
+        if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoull(s) == 0)
+          return "must be a positive integer, not '" + s + "'";
+        return "";
+      });
+  app->add_option("--duration", args->duration_s, "Virtual seconds per run (default 20)");
+  app->add_option(
+      "--slow", args->slow,
+      "Make the last K nodes slow: 200 ms extra latency on every message to or from them (default 0)");
+  app->add_option("--tx-rate", args->tx_rate, "Transactions submitted per virtual second (default 200)")
+      ->check(CLI::Range(0.0, 1e6));
+  app->add_flag("--log", args->log, "Print every delivery and block commit on standard error");
+  app->add_flag("--compact", args->compact, "Print the JSON on one line");
+  return Command{app, [args] { return run_sim(*args); }};
+}
+
+}  // namespace chatter::cmd

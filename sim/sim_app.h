@@ -1,0 +1,48 @@
+// SimApp: the deterministic application each simulated node commits blocks to (the AppProxy port,
+// engine/app_proxy.h). It keeps no data, only a running hash, so that honest nodes that commit the
+// same blocks report the same state hash and any divergence shows.
+//
+// Contract:
+// - state hash after block b = BLAKE2b-256(previous state hash || every transaction of b, in order);
+//   the state hash before block 0 is 32 zero bytes. Transactions are concatenated raw (no length
+//   prefix): a simple, documented rule, equal on every node.
+// - every internal transaction is accepted (a receipt with accepted = true, in block order).
+// - commit_block checks the engine's side of the port contract (block 0 first, then each index once,
+//   in order, never skipping one): a breach is recorded in contract_violation() and the block is
+//   applied anyway, so that the simulator can report it as a safety failure instead of stalling.
+// - get_snapshot/restore throw AppError("not supported") (fast-forward is not simulated yet).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/app_proxy.h"
+
+namespace chatter {
+
+class SimApp final : public AppProxy {
+ public:
+  CommitResponse commit_block(const Block& block) override;
+  Bytes get_snapshot(std::uint64_t block_index) override;
+  Bytes restore(const Bytes& snapshot) override;
+  void on_state_changed(NodeState state) override { state_ = state; }
+
+  // State hash after the last committed block (32 zero bytes before any).
+  const Bytes& state_hash() const { return state_hash_; }
+  std::optional<std::uint64_t> last_block_index() const { return last_index_; }
+  std::uint64_t committed_transactions() const { return committed_transactions_; }
+  NodeState state() const { return state_; }
+  // Empty while the engine kept the commit contract; otherwise the first breach, one sentence.
+  const std::string& contract_violation() const { return violation_; }
+
+ private:
+  Bytes state_hash_ = Bytes(32, 0);
+  std::optional<std::uint64_t> last_index_;
+  std::uint64_t committed_transactions_ = 0;
+  NodeState state_ = NodeState::kBabbling;
+  std::string violation_;
+};
+
+}  // namespace chatter

@@ -1,0 +1,102 @@
+// The simulated network host (DESIGN.md, sim/): N node state machines (engine/node.h) in one
+// process, each with its own InmemStore and SimApp, over a simulated network driven by a
+// discrete-event queue in virtual time. Everything random (latencies, where and when transactions
+// arrive, the nodes' own generators) is drawn from chatter::Rng streams derived from the seed, so
+// the same options give the same run, event for event: `trace_hash` proves it.
+//
+// The queue is ordered by (virtual time, sequence number of insertion): ties resolve in insertion
+// order, deterministically. Three kinds of entries:
+// - a delivery: the node receives a message at send time + latency, where latency is uniform in
+//   [min_latency_ns, max_latency_ns] plus slow_latency_ns when the sender or the receiver is slow
+//   (so messages between two nodes may overtake each other);
+// - a tick: each node has one pending tick, at node.next_tick(), or at now + 1 ms when that is not
+//   in the future (no busy loop); it is rescheduled after every tick and every receive;
+// - a submission: a transaction every 1/tx_per_s seconds (until tx_until_ns, when set) to a node
+//   drawn uniformly. Transaction i
+//   is tx_size bytes: i as u64 little-endian, then bytes from the generator (so each is unique).
+//
+// Invariants checked after every step (a breach stops the run with safety_ok = false and a
+// description of the first divergence):
+// - agreement: for every block index, every node that committed it holds the same block (same body
+//   hash, hence the same transactions, state hash and previous-block hash) as the first node that
+//   committed it;
+// - each committed block links to the previous one (prev_block_hash) and no transaction is
+//   committed twice;
+// - each node's app saw the commit contract kept (SimApp::contract_violation) and reports the state
+//   hash written in the node's last block.
+//
+// Liveness (checked only when the run reached duration_ns, not when stopped early by max_deliveries):
+// (1) every node committed at least one block after the midpoint of the run, and (2) every
+// transaction submitted before the midpoint is in a block that every node committed by the end.
+// (1) is waived when submissions stopped (tx_until_ns) before the midpoint: idle nodes rightly stop.
+// A failure gives liveness_ok = false, a description and per-node diagnostics.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "engine/bytes.h"  // Bytes, Hash
+
+namespace chatter {
+
+struct SimOptions {
+  std::size_t nodes = 4;
+  std::uint64_t seed = 1;
+  std::int64_t duration_ns = 20'000'000'000;  // virtual time
+  std::int64_t min_latency_ns = 1'000'000;
+  std::int64_t max_latency_ns = 20'000'000;
+  std::vector<std::size_t> slow_nodes;         // node indexes
+  std::int64_t slow_latency_ns = 200'000'000;  // extra latency on every message to or from a slow node
+  double tx_per_s = 200;                       // virtual; 0 submits none
+  std::size_t tx_size = 32;                    // at least 8 (the sequence number)
+  std::int64_t tx_until_ns = -1;               // no submission after this time; -1 = until the end
+  std::uint64_t max_deliveries = 0;            // stop after this many deliveries; 0 = no cap
+  std::ostream* log = nullptr;                 // when set: one line per delivery and commit
+};
+
+// Throws std::invalid_argument with one sentence when the options make no sense (no nodes, a slow
+// node out of range, negative or inverted latencies, non-positive duration, tx_size < 8, ...).
+void validate(const SimOptions& options);
+
+struct SimNodeSummary {
+  std::optional<std::uint64_t> last_block_index;
+  std::uint64_t blocks = 0;        // committed blocks (last index + 1)
+  std::uint64_t transactions = 0;  // committed transactions
+  std::uint64_t events = 0;        // hashgraph events held
+  std::uint64_t events_created = 0;
+  std::uint64_t undetermined_events = 0;
+  std::optional<std::int64_t> last_consensus_round;
+  std::uint64_t sync_requests = 0, sync_errors = 0, refused_events = 0, app_errors = 0;
+  std::uint64_t transaction_pool = 0;
+  std::int64_t last_commit_ns = -1;  // virtual time of the last block commit
+  Bytes state_hash;                  // the app's, after the last committed block
+  std::vector<Hash> block_hashes;    // Block::hash() of each committed block, by index
+};
+
+struct SimResult {
+  bool safety_ok = true;
+  bool liveness_ok = true;
+  bool liveness_checked = false;  // false when stopped early by max_deliveries
+  std::string failure;            // first safety breach, else liveness failure
+  std::vector<std::uint64_t> blocks_per_node;
+  std::vector<SimNodeSummary> nodes;
+  std::uint64_t events_total = 0;   // simulator steps: deliveries + ticks + submissions
+  std::uint64_t messages = 0;       // deliveries
+  std::uint64_t message_bytes = 0;  // encoded payload bytes delivered
+  std::uint64_t ticks = 0;
+  std::uint64_t transactions_submitted = 0;
+  std::uint64_t transactions_refused = 0;  // submit() said no
+  std::uint64_t common_blocks = 0;         // blocks every node committed
+  std::uint64_t trace_hash = 0;            // first 8 bytes (LE) of the BLAKE2b-256 trace digest
+  std::int64_t virtual_ns = 0;             // virtual time reached
+  std::string diagnostics;                 // per-node state, one line each (set on failure)
+};
+
+// Runs one simulation. Deterministic: same options (log aside) => same result, trace_hash included.
+// Throws std::invalid_argument on invalid options (see validate).
+SimResult run_simulation(const SimOptions& options);
+
+}  // namespace chatter
