@@ -12,15 +12,6 @@ constexpr std::size_t kMinInternalTxSize = 1 + (32 + 4 + 4) + 64;
 constexpr std::size_t kMinReceiptSize = kMinInternalTxSize + 1;
 constexpr std::size_t kBlockSigEntrySize = 32 + 64;
 
-template <class T>
-std::vector<T> decode_seq(Reader& r, std::size_t min_size) {
-  const std::uint32_t n = r.count(min_size);
-  std::vector<T> out;
-  out.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) out.push_back(T::decode(r));
-  return out;
-}
-
 }  // namespace
 
 void InternalTransactionReceipt::encode(Writer& w) const {

@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "engine/bytes.h"
 
@@ -85,5 +86,23 @@ class Reader {
   const std::uint8_t* p_;
   const std::uint8_t* end_;
 };
+
+// A sequence of encodable values: u32 count, then each T::encode.
+template <class T>
+void encode_seq(Writer& w, const std::vector<T>& v) {
+  w.u32(static_cast<std::uint32_t>(v.size()));
+  for (const auto& x : v) x.encode(w);
+}
+
+// Decodes what encode_seq wrote; `min_size` is the smallest encoding of one T, so a hostile count
+// is refused before anything is reserved.
+template <class T>
+std::vector<T> decode_seq(Reader& r, std::size_t min_size) {
+  const std::uint32_t n = r.count(min_size);
+  std::vector<T> out;
+  out.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) out.push_back(T::decode(r));
+  return out;
+}
 
 }  // namespace chatter

@@ -26,21 +26,6 @@ std::vector<Bytes> decode_txs(Reader& r) {
   return out;
 }
 
-template <class T>
-void encode_seq(Writer& w, const std::vector<T>& v) {
-  w.u32(static_cast<std::uint32_t>(v.size()));
-  for (const auto& x : v) x.encode(w);
-}
-
-template <class T>
-std::vector<T> decode_seq(Reader& r, std::size_t min_size) {
-  const std::uint32_t n = r.count(min_size);
-  std::vector<T> out;
-  out.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) out.push_back(T::decode(r));
-  return out;
-}
-
 }  // namespace
 
 // ---- InternalTransaction ----

@@ -41,14 +41,6 @@ void write_frame(Writer& w, const Frame& f, bool full) {
   w.i64(f.timestamp);
 }
 
-std::vector<FrameEvent> read_events(Reader& r) {
-  const std::uint32_t n = r.count(kMinFrameEventSize);
-  std::vector<FrameEvent> out;
-  out.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) out.push_back(FrameEvent::decode(r));
-  return out;
-}
-
 }  // namespace
 
 void FrameEvent::encode_commitment(Writer& w) const {
@@ -86,7 +78,7 @@ Frame Frame::decode(Reader& r) {
   Frame f;
   f.round = r.i64();
   f.peers = PeerSet::decode(r);
-  f.events = read_events(r);
+  f.events = decode_seq<FrameEvent>(r, kMinFrameEventSize);
   f.schedule = PeerSchedule::decode(r);
   const std::uint32_t n = r.count(kMinRootSize);
   f.roots.reserve(n);
@@ -96,7 +88,7 @@ Frame Frame::decode(Reader& r) {
     // Strict order gives one encoding per frame and at most one root per creator.
     if (!f.roots.empty() && !(f.roots.back().creator < root.creator))
       throw DecodeError("Frame: roots not strictly ordered by creator key");
-    root.events = read_events(r);
+    root.events = decode_seq<FrameEvent>(r, kMinFrameEventSize);
     f.roots.push_back(std::move(root));
   }
   f.timestamp = r.i64();

@@ -25,18 +25,11 @@ KnownIndexes decode_known(Reader& r) {
   return k;
 }
 
-void encode_events(const std::vector<WireEvent>& evs, Writer& w) {
-  w.u32(static_cast<std::uint32_t>(evs.size()));
-  for (const auto& e : evs) e.encode(w);
-}
+void encode_events(const std::vector<WireEvent>& evs, Writer& w) { encode_seq(w, evs); }
 
 std::vector<WireEvent> decode_events(Reader& r) {
   // A wire event is at least: 3 counts, 2 flags, creator id, index, timestamp, signature.
-  const std::uint32_t n = r.count(3 * 4 + 2 + 4 + 8 + 8 + 64);
-  std::vector<WireEvent> out;
-  out.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) out.push_back(WireEvent::decode(r));
-  return out;
+  return decode_seq<WireEvent>(r, 3 * 4 + 2 + 4 + 8 + 8 + 64);
 }
 
 }  // namespace
