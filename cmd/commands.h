@@ -30,6 +30,12 @@ Command add_replay_command(CLI::App& root);
 // `chatter sim [--seeds A..B] [--nodes N] [--faults LIST] [--steps K] [--duration S] [--slow K] [--log]`
 // (spec/cli.md): deterministic simulations, one JSON summary; exit 0 only when every run passed.
 Command add_sim_command(CLI::App& root);
+// `chatter run --datadir DIR [options]` (spec/cli.md): one node over TCP with the kvstore app, a
+// Babble.SubmitTx server and an optional --report FILE (cmd/run_report.h). Exit 2 on bad input.
+Command add_run_command(CLI::App& root);
+// `chatter testnet [options]` (spec/cli.md): N `chatter run` processes on loopback under load, then
+// one JSON summary; exit 0 only when every node agreed and transactions were committed.
+Command add_testnet_command(CLI::App& root);
 // `chatter version`: the version and build information.
 Command add_version_command(CLI::App& root);
 

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   app.name("chatter");
   app.require_subcommand(1);
   const std::vector<chatter::cmd::Command> commands{chatter::cmd::add_keygen_command(app),
+                                                    chatter::cmd::add_run_command(app),
+                                                    chatter::cmd::add_testnet_command(app),
                                                     chatter::cmd::add_replay_command(app),
                                                     chatter::cmd::add_sim_command(app),
                                                     chatter::cmd::add_version_command(app)};

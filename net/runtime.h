@@ -62,17 +62,25 @@ class Runtime {
 
   // Binds the listening socket now (throws std::runtime_error with a clear sentence when the
   // address is unusable or the port is taken). The node and io_context must outlive the runtime.
+  // The socket is bound here but listens only from start(): until then connections to it are
+  // refused (a peer that is "down" at the TCP level).
   Runtime(boost::asio::io_context& io, Node& node, Options options);
+  // Calls stop(): destroy the runtime on the io_context's thread or once no thread runs it.
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
+  // Replaces Options::peers (e.g. once every runtime of a local network has bound its port).
+  // Only before start(); throws std::logic_error after.
+  void set_peers(std::vector<PeerAddress> peers);
   // Starts accepting, connecting and ticking. Returns at once; the caller runs the io_context.
+  // Call it before the io_context runs, or on its thread. Idempotent; no effect after stop().
   void start();
   // Stops timers and closes every socket; pending handlers finish. Call on the io_context's thread
   // (or post it there).
   void stop();
-  // Runs f on the node's thread.
+  // Runs f on the node's thread (then on_progress, and the tick is re-armed). Also after stop(),
+  // as long as the runtime exists; not once it has been destroyed.
   void post(std::function<void(Node&)> f);
   std::uint16_t listen_port() const;  // the bound port (useful with port 0)
   TransportStats transport_stats() const;  // any thread

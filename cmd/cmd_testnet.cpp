@@ -1,0 +1,366 @@
+// `chatter testnet` (spec/cli.md): a local network of N `chatter run` processes on loopback under load.
+// Steps: keys and peers.json per node in DIR/node<i>/, free ports, one process per node (this same
+// executable) writing a --report file, wait until every proxy accepts, load through one connection
+// per node (cmd/testnet_load.h) with live progress on standard error, then let the nodes converge,
+// stop them (SIGTERM, SIGKILL after 10 s) and print the summary (cmd/testnet_summary.h) on standard
+// output. Exit 0 only when blocks and state hashes agree, transactions were committed and no node
+// died on its own.
+#include <signal.h>
+#include <sys/wait.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cmd/commands.h"
+#include "cmd/keyfile.h"
+#include "cmd/peers_file.h"
+#include "cmd/testnet_load.h"
+#include "cmd/testnet_nodes.h"
+#include "cmd/testnet_summary.h"
+#include "engine/crypto.h"
+
+namespace chatter::cmd {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct TestnetArgs {
+  std::size_t nodes = 4;
+  double duration_s = 10;
+  double tx_rate = 0;
+  std::size_t tx_size = 100;
+  bool store = false;
+  std::size_t late = 0, crash = 0, join = 0, leave = 0;
+  std::string dir, summary;
+  std::string heartbeat = "10ms";
+};
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Kills every node still running when the run ends early (an exception, a failed start).
+struct NodeGuard {
+  std::vector<NodeProcess>& nodes;
+  ~NodeGuard() { stop_nodes(nodes, std::chrono::milliseconds(2000)); }
+};
+
+std::string report_path(const NodeProcess& p) { return (fs::path(p.dir) / "report.json").string(); }
+std::string log_path(const NodeProcess& p) { return (fs::path(p.dir) / "node.log").string(); }
+
+void check_args(const TestnetArgs& a) {
+  if (a.store) throw UsageError("option --store is not implemented yet");
+  if (a.late > 0) throw UsageError("option --late is not implemented yet");
+  if (a.crash > 0) throw UsageError("option --crash is not implemented yet");
+  if (a.join > 0) throw UsageError("option --join is not implemented yet");
+  if (a.leave > 0) throw UsageError("option --leave is not implemented yet");
+  if (a.nodes < 1 || a.nodes > 64) throw UsageError("--nodes must be between 1 and 64");
+  if (!(a.duration_s > 0) || a.duration_s > 86400) throw UsageError("--duration must be a positive number of seconds");
+  if (!(a.tx_rate >= 0) || a.tx_rate > 1e7) throw UsageError("--tx-rate must be a non-negative number");
+  if (a.tx_size < 1 || a.tx_size > 1'000'000) throw UsageError("--tx-size must be between 1 and 1000000 bytes");
+}
+
+// Creates DIR (or a fresh temporary one) and DIR/node<i> with keys, ports and peers.json.
+std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
+  if (dir.empty()) {
+    std::string templ = (fs::temp_directory_path() / "chatter-testnet-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory");
+    dir = templ;
+  } else {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw UsageError("cannot create --dir " + dir + ": " + ec.message());
+  }
+  const auto ports = pick_free_ports(2 * a.nodes);
+  std::vector<NodeProcess> nodes(a.nodes);
+  std::vector<Peer> peers;
+  for (std::size_t i = 0; i < a.nodes; ++i) {
+    auto& n = nodes[i];
+    n.index = i;
+    n.dir = (fs::path(dir) / ("node" + std::to_string(i))).string();
+    n.gossip_port = ports[2 * i];
+    n.proxy_port = ports[2 * i + 1];
+    const KeyPair key = KeyPair::generate();
+    std::string error;
+    if (!write_key_files(n.dir, key, error)) throw UsageError(error);
+    peers.push_back(Peer{key.public_key(), "127.0.0.1:" + std::to_string(n.gossip_port), "node" + std::to_string(i)});
+  }
+  for (const auto& n : nodes) {
+    std::string error;
+    if (!write_peers_file((fs::path(n.dir) / kPeersFile).string(), peers, error)) throw std::runtime_error(error);
+  }
+  return nodes;
+}
+
+void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a) {
+  const std::string exe = self_executable();
+  for (auto& n : nodes) {
+    n.pid = spawn_process(exe,
+                          {"run", "--datadir", n.dir, "--proxy-listen", "127.0.0.1:" + std::to_string(n.proxy_port),
+                           "--report", report_path(n), "--heartbeat", a.heartbeat},
+                          log_path(n));
+    n.running = true;
+  }
+}
+
+// Waits until every proxy port accepts; throws with the log tail of the culprit otherwise.
+void wait_ready(std::vector<NodeProcess>& nodes, std::chrono::seconds limit) {
+  const auto deadline = Clock::now() + limit;
+  std::vector<bool> ready(nodes.size(), false);
+  for (;;) {
+    bool all = true;
+    for (auto& n : nodes) {
+      if (ready[n.index]) continue;
+      if (reap_if_exited(n))
+        throw std::runtime_error("node" + std::to_string(n.index) + " exited at start (" + describe_status(n.status) +
+                                 "); the end of " + log_path(n) + ":\n" + tail_file(log_path(n), 20));
+      ready[n.index] = port_accepts(n.proxy_port);
+      all = all && ready[n.index];
+    }
+    if (all) return;
+    if (Clock::now() >= deadline) {
+      for (const auto& n : nodes)
+        if (!ready[n.index])
+          throw std::runtime_error("node" + std::to_string(n.index) + " did not accept transactions at 127.0.0.1:" +
+                                   std::to_string(n.proxy_port) + " within " + std::to_string(limit.count()) +
+                                   " s; the end of " + log_path(n) + ":\n" + tail_file(log_path(n), 20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::vector<std::optional<NodeReport>> read_reports(const std::vector<NodeProcess>& nodes) {
+  std::vector<std::optional<NodeReport>> out;
+  for (const auto& n : nodes) {
+    std::string error;
+    out.push_back(read_report(report_path(n), error));
+  }
+  return out;
+}
+
+// Nodes that exited without being asked to: recorded once in `died`.
+void check_deaths(std::vector<NodeProcess>& nodes, nlohmann::ordered_json& died) {
+  for (auto& n : nodes)
+    if (reap_if_exited(n) && !n.stopped_by_us) {
+      std::cerr << "testnet: node" << n.index << " died (" << describe_status(n.status) << "); the end of "
+                << log_path(n) << ":\n"
+                << tail_file(log_path(n), 10);
+      died.push_back({{"node", n.index}, {"status", describe_status(n.status)}});
+    }
+}
+
+int run_testnet(TestnetArgs a) {
+  std::string dir = a.dir;
+  std::vector<NodeProcess> nodes;
+  try {
+    check_args(a);
+    nodes = prepare_nodes(a, dir);
+  } catch (const UsageError& e) {
+    std::cerr << "chatter testnet: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "chatter testnet: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "testnet: dir=" << dir << " nodes=" << a.nodes << " duration=" << a.duration_s << "s tx_rate="
+            << a.tx_rate << " tx_size=" << a.tx_size << "\n";
+
+  NodeGuard guard{nodes};
+  nlohmann::ordered_json died = nlohmann::ordered_json::array();
+  std::vector<std::unique_ptr<LoadGenerator>> loads;
+  double load_s = 0;
+  try {
+    start_nodes(nodes, a);
+    wait_ready(nodes, std::chrono::seconds(15));
+    std::cerr << "testnet: all " << a.nodes << " nodes accept transactions\n";
+
+    for (const auto& n : nodes) {
+      LoadGenerator::Options o;
+      o.moniker = "node" + std::to_string(n.index);
+      o.port = n.proxy_port;
+      o.rate = a.tx_rate / static_cast<double>(a.nodes);
+      o.tx_size = a.tx_size;
+      loads.push_back(std::make_unique<LoadGenerator>(o));
+    }
+    const auto t0 = Clock::now();
+    for (auto& l : loads) l->start();
+
+    // Live progress once a second, from the report files (rates between two report writes).
+    struct Seen {
+      std::int64_t unix_ms = 0;
+      std::uint64_t tx = 0;
+      double rate = 0;
+    };
+    std::vector<Seen> seen(nodes.size());
+    const auto end = t0 + std::chrono::microseconds(std::llround(a.duration_s * 1e6));
+    for (auto next = t0 + std::chrono::seconds(1); Clock::now() < end; next += std::chrono::seconds(1)) {
+      std::this_thread::sleep_until(std::min(end, next));
+      check_deaths(nodes, died);
+      const auto reports = read_reports(nodes);
+      std::ostringstream line;
+      line << "testnet: t=" << std::llround(std::chrono::duration<double>(Clock::now() - t0).count()) << "s";
+      std::uint64_t accepted = 0;
+      for (const auto& l : loads) accepted += l->accepted();
+      line << " submitted=" << accepted;
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const auto& r = reports[i];
+        if (r && r->written_unix_ms > seen[i].unix_ms) {
+          if (seen[i].unix_ms > 0)
+            seen[i].rate = static_cast<double>(r->transactions - std::min(r->transactions, seen[i].tx)) * 1000.0 /
+                           static_cast<double>(r->written_unix_ms - seen[i].unix_ms);
+          seen[i].unix_ms = r->written_unix_ms;
+          seen[i].tx = r->transactions;
+        }
+        line << " | node" << i << " blocks=" << (r && r->last_block_index ? *r->last_block_index + 1 : 0)
+             << " tx/s=" << std::llround(seen[i].rate);
+      }
+      std::cerr << line.str() << "\n";
+    }
+    load_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (auto& l : loads) l->finish(2000);
+
+    std::uint64_t submitted = 0;
+    for (const auto& l : loads) submitted += l->accepted();
+    // Convergence: same last block everywhere and every accepted transaction committed (10 s at most).
+    const auto converge_deadline = Clock::now() + std::chrono::seconds(10);
+    bool converged = false;
+    while (Clock::now() < converge_deadline) {
+      check_deaths(nodes, died);
+      const auto reports = read_reports(nodes);
+      bool same = true;
+      for (const auto& r : reports)
+        same = same && r && r->last_block_index && r->last_block_index == reports.front()->last_block_index &&
+               r->transactions >= submitted;
+      if (same) {
+        converged = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::cerr << "testnet: load stopped after " << load_s << " s; "
+              << (converged ? "nodes converged" : "nodes did not converge within 10 s") << "; stopping nodes\n";
+  } catch (const std::exception& e) {
+    std::cerr << "chatter testnet: " << e.what() << "\n";
+    return 1;
+  }
+
+  check_deaths(nodes, died);
+  stop_nodes(nodes, std::chrono::seconds(10));
+  nlohmann::ordered_json stop_status = nlohmann::ordered_json::array();
+  bool clean_exit = true;
+  for (const auto& n : nodes) {
+    const bool ok = n.stopped_by_us && WIFEXITED(n.status) && WEXITSTATUS(n.status) == 0;
+    if (n.stopped_by_us) stop_status.push_back(describe_status(n.status));
+    else stop_status.push_back("died: " + describe_status(n.status));
+    clean_exit = clean_exit && ok;
+  }
+
+  // The summary, from the final reports.
+  std::vector<NodeReport> reports;
+  bool all_reports = true;
+  for (const auto& n : nodes) {
+    std::string error;
+    auto r = read_report(report_path(n), error);
+    if (!r) {
+      std::cerr << "testnet: " << error << "\n";
+      all_reports = false;
+      r = NodeReport{};
+    }
+    reports.push_back(std::move(*r));
+  }
+  const Agreement agree = compare_reports(reports);
+  if (!agree.first_difference.empty()) std::cerr << "testnet: " << agree.first_difference << "\n";
+  std::map<std::uint64_t, std::uint64_t> merged;
+  for (const auto& r : reports)
+    for (const auto& [ms, count] : r.histogram) merged[ms] += count;
+
+  std::uint64_t submitted = 0, refused = 0, sent = 0;
+  nlohmann::ordered_json load_errors = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < loads.size(); ++i) {
+    submitted += loads[i]->accepted();
+    refused += loads[i]->refused();
+    sent += loads[i]->sent();
+    if (!loads[i]->error().empty()) load_errors.push_back({{"node", i}, {"error", loads[i]->error()}});
+  }
+  nlohmann::ordered_json last_blocks = nlohmann::ordered_json::array();
+  nlohmann::ordered_json tx_per_node = nlohmann::ordered_json::array();
+  for (const auto& r : reports) {
+    last_blocks.push_back(r.last_block_index ? nlohmann::ordered_json(*r.last_block_index) : nlohmann::ordered_json(nullptr));
+    tx_per_node.push_back(r.transactions);
+  }
+
+  nlohmann::ordered_json s;
+  s["nodes"] = a.nodes;
+  s["duration_s"] = a.duration_s;
+  s["tx_submitted"] = submitted;
+  s["tx_committed"] = agree.tx_committed;
+  s["tx_per_s"] = static_cast<double>(agree.tx_committed) / a.duration_s;
+  s["latency_ms"] = {{"p50", histogram_percentile(merged, 0.50)}, {"p99", histogram_percentile(merged, 0.99)}};
+  s["last_block_index"] = last_blocks;
+  s["state_hashes_equal"] = agree.state_hashes_equal;
+  s["blocks_equal"] = agree.blocks_equal;
+  s["late_nodes"] = nlohmann::ordered_json::array();
+  s["crashes"] = nlohmann::ordered_json::array();
+  s["membership"] = {{"joined", 0}, {"left", 0}, {"validator_sets_equal", true}};
+  s["dir"] = dir;
+  s["tx_size"] = a.tx_size;
+  s["tx_rate"] = a.tx_rate;
+  s["tx_sent"] = sent;
+  s["tx_refused"] = refused;
+  s["transactions_per_node"] = tx_per_node;
+  s["load_s"] = load_s;
+  s["died"] = died;
+  s["exit_status"] = stop_status;
+  s["load_errors"] = load_errors;
+  const std::string text = s.dump(2) + "\n";
+  std::cout << text << std::flush;
+  if (!a.summary.empty()) {
+    std::ofstream out(a.summary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) std::cerr << "chatter testnet: cannot write the summary to " << a.summary << "\n";
+  }
+  const bool held = agree.blocks_equal && agree.state_hashes_equal && agree.tx_committed > 0 && died.empty() &&
+                    clean_exit && all_reports && load_errors.empty();
+  return held ? 0 : 1;
+}
+
+}  // namespace
+
+Command add_testnet_command(CLI::App& root) {
+  auto args = std::make_shared<TestnetArgs>();
+  CLI::App* app = root.add_subcommand(
+      "testnet",
+      "Run a local network (spec/cli.md): N `chatter run` processes on loopback with the key-value app, "
+      "transactions submitted for the duration, then a JSON summary on standard output (progress on standard "
+      "error). Exit 0 only when every node holds the same blocks and state and transactions were committed.");
+  app->add_option("--nodes", args->nodes, "Validators at genesis")->capture_default_str();
+  app->add_option("--duration", args->duration_s, "Seconds of load")->capture_default_str();
+  app->add_option("--tx-rate", args->tx_rate, "Transactions per second offered (0 = as fast as they commit)")
+      ->capture_default_str();
+  app->add_option("--tx-size", args->tx_size, "Bytes per transaction")->capture_default_str();
+  app->add_flag("--store", args->store, "Nodes persist to LMDB (not implemented yet)");
+  app->add_option("--late", args->late, "Late validators (not implemented yet)")->capture_default_str();
+  app->add_option("--crash", args->crash, "Crash and restart nodes (not implemented yet)")->capture_default_str();
+  app->add_option("--join", args->join, "Nodes that join during the run (not implemented yet)")->capture_default_str();
+  app->add_option("--leave", args->leave, "Validators that leave (not implemented yet)")->capture_default_str();
+  app->add_option("--dir", args->dir, "Where data directories and logs go (default: a new temporary directory)");
+  app->add_option("--summary", args->summary, "Also write the summary to FILE");
+  app->add_option("--heartbeat", args->heartbeat, "--heartbeat of every node")->capture_default_str();
+  return Command{app, [args] { return run_testnet(*args); }};
+}
+
+}  // namespace chatter::cmd

@@ -1,0 +1,154 @@
+#include "cmd/peers_file.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "engine/bytes.h"
+
+namespace chatter::cmd {
+
+std::optional<HostPort> parse_host_port(const std::string& text, std::string& error, bool allow_port_zero) {
+  std::string host, port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "address '" + text + "' is not of the form [host]:port";
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      error = "address '" + text + "' is not of the form host:port";
+      return std::nullopt;
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string::npos) {
+      error = "address '" + text + "' has more than one ':' (write an IPv6 host as [host]:port)";
+      return std::nullopt;
+    }
+  }
+  if (host.empty()) {
+    error = "address '" + text + "' has an empty host";
+    return std::nullopt;
+  }
+  if (host.find_first_of(" \t\r\n/") != std::string::npos) {
+    error = "address '" + text + "' has an invalid host";
+    return std::nullopt;
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      (std::stoul(port) == 0 && !allow_port_zero) || std::stoul(port) > 65535) {
+    error = "address '" + text + "' does not end with a port number in " + (allow_port_zero ? "0" : "1") +
+            "..65535";
+    return std::nullopt;
+  }
+  return HostPort{host, static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+std::optional<std::vector<Peer>> parse_peers(const std::string& text, const std::string& source,
+                                             std::string& error) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    for (char& c : what)
+      if (c == '\n' || c == '\r') c = ' ';
+    error = source + " is not valid JSON (" + what + ")";
+    return std::nullopt;
+  }
+  if (!doc.is_array()) {
+    error = source + " must be a JSON array of {\"NetAddr\", \"PubKeyHex\", \"Moniker\"} objects";
+    return std::nullopt;
+  }
+  std::vector<Peer> peers;
+  std::set<PublicKey> seen;
+  std::set<std::uint32_t> ids;
+  for (std::size_t i = 0; i < doc.size(); ++i) {
+    const auto& e = doc[i];
+    const std::string where = source + " entry " + std::to_string(i);
+    if (!e.is_object()) {
+      error = where + " is not a JSON object";
+      return std::nullopt;
+    }
+    for (const auto& [name, value] : e.items()) {
+      if (name != "NetAddr" && name != "PubKeyHex" && name != "Moniker") {
+        error = where + " has an unknown field '" + name + "' (expected NetAddr, PubKeyHex, Moniker)";
+        return std::nullopt;
+      }
+      if (!value.is_string()) {
+        error = where + " field " + name + " must be a string";
+        return std::nullopt;
+      }
+    }
+    for (const char* field : {"NetAddr", "PubKeyHex"})
+      if (!e.contains(field)) {
+        error = where + " lacks the field " + field;
+        return std::nullopt;
+      }
+    Peer p;
+    const std::string key_text = e["PubKeyHex"].get<std::string>();
+    const auto key = pubkey_from_hex(key_text);
+    if (!key) {
+      error = where + " has an invalid PubKeyHex '" + key_text + "' (expected 0X + 64 hex digits)";
+      return std::nullopt;
+    }
+    p.pub_key = *key;
+    p.net_addr = e["NetAddr"].get<std::string>();
+    std::string addr_error;
+    if (!parse_host_port(p.net_addr, addr_error)) {
+      error = where + ": " + addr_error;
+      return std::nullopt;
+    }
+    if (e.contains("Moniker")) p.moniker = e["Moniker"].get<std::string>();
+    if (!seen.insert(p.pub_key).second) {
+      error = where + " repeats the key " + pubkey_hex(p.pub_key) + " of an earlier entry";
+      return std::nullopt;
+    }
+    if (!ids.insert(p.id()).second) {
+      error = where + " has a key whose peer id collides with an earlier entry's";
+      return std::nullopt;
+    }
+    peers.push_back(std::move(p));
+  }
+  if (peers.empty()) {
+    error = source + " lists no peers";
+    return std::nullopt;
+  }
+  return peers;
+}
+
+std::optional<std::vector<Peer>> read_peers_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    error = "cannot read " + path;
+    return std::nullopt;
+  }
+  return parse_peers(ss.str(), path, error);
+}
+
+bool write_peers_file(const std::string& path, const std::vector<Peer>& peers, std::string& error) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::array();
+  for (const auto& p : peers)
+    doc.push_back({{"NetAddr", p.net_addr}, {"PubKeyHex", p.pub_key_hex()}, {"Moniker", p.moniker}});
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << doc.dump(2) << "\n";
+  out.close();
+  if (!out) {
+    error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace chatter::cmd

@@ -1,0 +1,45 @@
+// The --report FILE of `chatter run` (an extra beyond spec/cli.md, read by `chatter testnet`): one
+// JSON document, replaced atomically (temporary file in the same directory, then rename):
+//
+//   {"id", "moniker", "state", "last_block_index" (null when none), "transactions",
+//    "blocks": [{"index", "hash" (hex of Block::hash()), "state_hash" (hex), "txs"} ... every committed
+//               block, in index order],
+//    "latency_ms_histogram": [[ms, count] ... non-zero 1 ms buckets of the ProbeApp],
+//    "stats": {every NodeStats field}, "exited": bool, "written_unix_ms": when it was written}
+//
+// Blocks are read from the store once each (committed blocks do not change), so writing the report
+// every second costs O(new blocks) reads. Call from the thread that drives the node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cmd/probe_app.h"
+#include "engine/node.h"
+#include "engine/store.h"
+
+namespace chatter::cmd {
+
+class RunReport {
+ public:
+  RunReport(std::string path, const Store& store, const ProbeApp& probe);
+
+  // Writes the report for `stats`; false with a sentence in `error` on I/O failure.
+  bool write(const NodeStats& stats, bool exited, std::string& error);
+
+ private:
+  struct BlockEntry {
+    std::uint64_t index = 0;
+    std::string hash, state_hash;
+    std::uint64_t txs = 0;
+  };
+  void read_new_blocks(const NodeStats& stats);
+
+  std::string path_;
+  const Store& store_;
+  const ProbeApp& probe_;
+  std::vector<BlockEntry> blocks_;
+};
+
+}  // namespace chatter::cmd

@@ -1,0 +1,96 @@
+#include "cmd/testnet_summary.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace chatter::cmd {
+
+std::optional<NodeReport> read_report(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  try {
+    const auto j = nlohmann::json::parse(ss.str());
+    NodeReport r;
+    r.state = j.at("state").get<std::string>();
+    if (!j.at("last_block_index").is_null()) r.last_block_index = j.at("last_block_index").get<std::uint64_t>();
+    r.transactions = j.at("transactions").get<std::uint64_t>();
+    for (const auto& b : j.at("blocks"))
+      r.blocks[b.at("index").get<std::uint64_t>()] =
+          NodeReport::BlockInfo{b.at("hash").get<std::string>(), b.at("state_hash").get<std::string>(),
+                                b.at("txs").get<std::uint64_t>()};
+    for (const auto& h : j.at("latency_ms_histogram"))
+      r.histogram.emplace_back(h.at(0).get<std::uint64_t>(), h.at(1).get<std::uint64_t>());
+    r.state_hash = j.at("stats").at("state_hash").get<std::string>();
+    r.exited = j.at("exited").get<bool>();
+    r.written_unix_ms = j.value("written_unix_ms", std::int64_t{0});
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    error = path + " is not a valid report (" + e.what() + ")";
+    return std::nullopt;
+  }
+}
+
+Agreement compare_reports(const std::vector<NodeReport>& reports) {
+  Agreement a;
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const auto& r = reports[i];
+    if (!r.last_block_index) {
+      a.min_last_block.reset();
+      break;
+    }
+    if (i == 0 || !a.min_last_block || *r.last_block_index < *a.min_last_block) a.min_last_block = r.last_block_index;
+  }
+  for (const auto& r : reports)
+    if (!r.last_block_index) a.min_last_block.reset();
+
+  for (std::size_t i = 0; i < reports.size(); ++i)
+    for (std::size_t j = i + 1; j < reports.size(); ++j) {
+      for (const auto& [index, bi] : reports[i].blocks) {
+        const auto other = reports[j].blocks.find(index);
+        if (other == reports[j].blocks.end()) continue;
+        if (bi.hash != other->second.hash && a.blocks_equal) {
+          a.blocks_equal = false;
+          a.first_difference = "node" + std::to_string(i) + " and node" + std::to_string(j) +
+                               " hold different blocks at index " + std::to_string(index);
+        }
+        if (bi.state_hash != other->second.state_hash && a.state_hashes_equal) {
+          a.state_hashes_equal = false;
+          if (a.first_difference.empty())
+            a.first_difference = "node" + std::to_string(i) + " and node" + std::to_string(j) +
+                                 " have different state hashes after block " + std::to_string(index);
+        }
+      }
+      if (reports[i].last_block_index && reports[i].last_block_index == reports[j].last_block_index &&
+          reports[i].state_hash != reports[j].state_hash && a.state_hashes_equal) {
+        a.state_hashes_equal = false;
+        if (a.first_difference.empty())
+          a.first_difference = "node" + std::to_string(i) + " and node" + std::to_string(j) +
+                               " report different application state hashes at the same last block";
+      }
+    }
+  if (a.min_last_block && !reports.empty())
+    for (const auto& [index, bi] : reports.front().blocks)
+      if (index <= *a.min_last_block) a.tx_committed += bi.txs;
+  return a;
+}
+
+double histogram_percentile(const std::map<std::uint64_t, std::uint64_t>& histogram, double p) {
+  std::uint64_t total = 0;
+  for (const auto& [ms, count] : histogram) total += count;
+  if (total == 0) return 0.0;
+  const auto rank = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(total)));
+  std::uint64_t seen = 0;
+  for (const auto& [ms, count] : histogram) {
+    seen += count;
+    if (seen >= rank) return static_cast<double>(ms);
+  }
+  return static_cast<double>(histogram.rbegin()->first);
+}
+
+}  // namespace chatter::cmd

@@ -1,0 +1,264 @@
+// End-to-end (spec/cli.md, `chatter run` and `chatter testnet`): the real executable (CHATTER_EXE) runs
+// a 3-node loopback network under load and the nodes agree (blocks_equal, state_hashes_equal, committed
+// transactions); `chatter run` refuses bad input with exit 2 and one line; cmd/peers_file.h parses
+// peers.json strictly.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cmd/duration.h"
+#include "cmd/keyfile.h"
+#include "cmd/peers_file.h"
+#include "cmd/probe_app.h"
+#include "engine/crypto.h"
+
+namespace fs = std::filesystem;
+using namespace chatter;
+using namespace chatter::cmd;
+
+namespace {
+
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    std::string templ = (fs::temp_directory_path() / "chatter-e2e-XXXXXX").string();
+    REQUIRE(::mkdtemp(templ.data()) != nullptr);
+    path = templ;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+};
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+  REQUIRE(out.good());
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+Run run_exe(const ScratchDir& scratch, const std::string& args) {
+  const char* exe = std::getenv("CHATTER_EXE");
+  REQUIRE_MESSAGE(exe != nullptr, "CHATTER_EXE must name the built chatter executable (meson test sets it)");
+  const fs::path out = scratch.path / "stdout";
+  const fs::path err = scratch.path / "stderr";
+  const std::string command =
+      quote(exe) + " " + args + " </dev/null >" + quote(out.string()) + " 2>" + quote(err.string());
+  const int raw = std::system(command.c_str());
+  Run r;
+  r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+std::string peer_json(const std::string& addr, const std::string& key, const std::string& moniker) {
+  return "{\"NetAddr\": \"" + addr + "\", \"PubKeyHex\": \"" + key + "\", \"Moniker\": \"" + moniker + "\"}";
+}
+
+}  // namespace
+
+TEST_CASE("cli.md testnet: 3 nodes under load agree on blocks and state and commit transactions") {
+  ScratchDir scratch;
+  const fs::path dir = scratch.path / "net";
+  const fs::path summary_file = scratch.path / "summary.json";
+  const Run r = run_exe(scratch, "testnet --nodes 3 --duration 4 --tx-rate 400 --summary " +
+                                     quote(summary_file.string()) + " --dir " + quote(dir.string()));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 0);
+  const auto summary = nlohmann::json::parse(read_text(summary_file));
+  CHECK(nlohmann::json::parse(r.out) == summary);  // the same document on standard output
+  CHECK(summary.at("nodes") == 3);
+  CHECK(summary.at("blocks_equal") == true);
+  CHECK(summary.at("state_hashes_equal") == true);
+  const auto committed = summary.at("tx_committed").get<std::uint64_t>();
+  CHECK(committed > 0);
+  CHECK(committed <= summary.at("tx_submitted").get<std::uint64_t>());
+  REQUIRE(summary.at("last_block_index").size() == 3);
+  for (const auto& last : summary.at("last_block_index")) CHECK(last.get<std::int64_t>() >= 1);
+  CHECK(summary.at("latency_ms").at("p50").get<double>() <= summary.at("latency_ms").at("p99").get<double>());
+  CHECK(summary.at("tx_per_s").get<double>() > 0);
+  // Each node kept its own data directory, report and log.
+  for (int i = 0; i < 3; ++i) {
+    const fs::path node = dir / ("node" + std::to_string(i));
+    CHECK(fs::exists(node / "peers.json"));
+    const auto report = nlohmann::json::parse(read_text(node / "report.json"));
+    CHECK(report.at("exited") == true);
+    CHECK(report.at("moniker") == "node" + std::to_string(i));
+  }
+}
+
+TEST_CASE("cli.md testnet: options of later issues are refused with exit 2 and one line") {
+  ScratchDir scratch;
+  for (const std::string opt : {"--store", "--late 1", "--crash 1", "--join 1", "--leave 1"}) {
+    const Run r = run_exe(scratch, "testnet " + opt + " --dir " + quote((scratch.path / "t").string()));
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("not implemented yet") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard error") {
+  ScratchDir scratch;
+  const fs::path node = scratch.path / "node";
+  const KeyPair key = KeyPair::generate();
+  std::string error;
+  REQUIRE(write_key_files(node.string(), key, error));
+  const std::string self = peer_json("127.0.0.1:1", pubkey_hex(key.public_key()), "me");
+  const std::string other = peer_json("127.0.0.1:2", pubkey_hex(KeyPair::generate().public_key()), "other");
+  const std::string datadir = " --datadir " + quote(node.string());
+
+  SUBCASE("no --datadir") {
+    const Run r = run_exe(scratch, "run");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+  }
+  SUBCASE("missing data directory") {
+    const Run r = run_exe(scratch, "run --datadir " + quote((scratch.path / "absent").string()));
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+  }
+  SUBCASE("missing peers.json") {
+    const Run r = run_exe(scratch, "run" + datadir);
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("peers.json") != std::string::npos);
+  }
+  SUBCASE("malformed peers.json") {
+    write_text(node / "peers.json", "[" + self + ",");
+    const Run r = run_exe(scratch, "run" + datadir);
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("not valid JSON") != std::string::npos);
+  }
+  SUBCASE("node not in the peers") {
+    write_text(node / "peers.json", "[" + other + "]");
+    const Run r = run_exe(scratch, "run" + datadir);
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("not in the genesis peer set") != std::string::npos);
+  }
+  SUBCASE("genesis file wins over peers.json for membership") {
+    write_text(node / "peers.json", "[" + self + "," + other + "]");
+    write_text(node / "peers.genesis.json", "[" + other + "]");
+    const Run r = run_exe(scratch, "run" + datadir);
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+  }
+  SUBCASE("unimplemented options") {
+    write_text(node / "peers.json", "[" + self + "," + other + "]");
+    for (const std::string opt : {"--store", "--bootstrap", "--fast-sync", "--join-timeout 1s", "--suspend-limit 3",
+                                  "--cache-size 10", "--client-connect 127.0.0.1:1339",
+                                  "--service-listen 127.0.0.1:8000"}) {
+      const Run r = run_exe(scratch, "run" + datadir + " " + opt);
+      CHECK(r.status == 2);
+      CHECK(lines(r.err) == 1);
+      const std::string name = opt.substr(0, opt.find(' '));
+      CHECK(r.err.find("option " + name + " is not implemented yet") != std::string::npos);
+    }
+  }
+  SUBCASE("bad durations and log level") {
+    write_text(node / "peers.json", "[" + self + "," + other + "]");
+    for (const std::string opt : {"--heartbeat 10xs", "--timeout -1s", "--log verbose", "--proxy-listen nope"}) {
+      const Run r = run_exe(scratch, "run" + datadir + " " + opt);
+      CHECK(r.status == 2);
+      CHECK(lines(r.err) == 1);
+    }
+  }
+}
+
+TEST_CASE("peers_file: strict parsing of peers.json with one-sentence errors") {
+  const std::string k1 = pubkey_hex(KeyPair::from_name("a").public_key());
+  const std::string k2 = pubkey_hex(KeyPair::from_name("b").public_key());
+  std::string error;
+
+  const auto ok = parse_peers("[" + peer_json("127.0.0.1:1337", k1, "a") + "," + peer_json("host:9", k2, "b") + "]",
+                              "peers.json", error);
+  REQUIRE_MESSAGE(ok.has_value(), error);
+  REQUIRE(ok->size() == 2);
+  CHECK((*ok)[0].net_addr == "127.0.0.1:1337");
+  CHECK((*ok)[0].moniker == "a");
+  CHECK((*ok)[1].pub_key == KeyPair::from_name("b").public_key());
+
+  auto refuses = [&](const std::string& text, const std::string& needle) {
+    std::string e;
+    CHECK_FALSE(parse_peers(text, "peers.json", e).has_value());
+    CHECK(e.find(needle) != std::string::npos);
+    CHECK(e.find('\n') == std::string::npos);
+    CHECK(e.find("peers.json") != std::string::npos);
+  };
+  refuses("[" + peer_json("127.0.0.1:1", k1, "a"), "not valid JSON");
+  refuses("{}", "JSON array");
+  refuses("[]", "no peers");
+  refuses("[1]", "not a JSON object");
+  refuses("[" + peer_json("127.0.0.1:1", "0XZZ", "a") + "]", "invalid PubKeyHex");
+  refuses("[" + peer_json("127.0.0.1:1", k1.substr(0, 20), "a") + "]", "invalid PubKeyHex");
+  refuses("[" + peer_json("127.0.0.1:1", k1, "a") + "," + peer_json("127.0.0.1:2", k1, "b") + "]", "repeats the key");
+  refuses("[" + peer_json("127.0.0.1", k1, "a") + "]", "host:port");
+  refuses("[" + peer_json("127.0.0.1:0", k1, "a") + "]", "port number");
+  refuses("[" + peer_json("127.0.0.1:70000", k1, "a") + "]", "port number");
+  refuses("[" + peer_json(":80", k1, "a") + "]", "empty host");
+  refuses("[{\"NetAddr\": \"127.0.0.1:1\", \"Moniker\": \"a\"}]", "lacks the field PubKeyHex");
+  refuses("[{\"NetAddr\": 5, \"PubKeyHex\": \"" + k1 + "\"}]", "must be a string");
+  refuses("[{\"NetAddr\": \"h:1\", \"PubKeyHex\": \"" + k1 + "\", \"Extra\": \"x\"}]", "unknown field");
+
+  const auto v6 = parse_host_port("[::1]:8080", error);
+  REQUIRE(v6.has_value());
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 8080);
+}
+
+TEST_CASE("cli.md durations: Go-style units and plain milliseconds") {
+  CHECK(parse_duration_ns("10ms") == 10'000'000);
+  CHECK(parse_duration_ns("1s") == 1'000'000'000);
+  CHECK(parse_duration_ns("500us") == 500'000);
+  CHECK(parse_duration_ns("2m") == 120'000'000'000);
+  CHECK(parse_duration_ns("1m30s") == 90'000'000'000);
+  CHECK(parse_duration_ns("1.5s") == 1'500'000'000);
+  CHECK(parse_duration_ns("250") == 250'000'000);
+  CHECK_FALSE(parse_duration_ns("").has_value());
+  CHECK(parse_duration_ns("10") == 10'000'000);
+  CHECK_FALSE(parse_duration_ns("-1s").has_value());
+  CHECK_FALSE(parse_duration_ns("1x").has_value());
+  CHECK_FALSE(parse_duration_ns("s").has_value());
+}
+
+TEST_CASE("probe: commit latency of own testnet transactions only, 1 ms buckets") {
+  const std::string own = "SET node1.7 1000000000 xxxx";
+  CHECK(ProbeApp::submit_time_ns(Bytes(own.begin(), own.end()), "node1.") == 1'000'000'000);
+  const std::string other = "SET node10.7 1000000000 xxxx";
+  CHECK_FALSE(ProbeApp::submit_time_ns(Bytes(other.begin(), other.end()), "node1.").has_value());
+  const std::string bad = "SET node1.7 12ab";
+  CHECK_FALSE(ProbeApp::submit_time_ns(Bytes(bad.begin(), bad.end()), "node1.").has_value());
+}
