@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/process_helpers.h"
 #include "cmd/duration.h"
 #include "cmd/keyfile.h"
 #include "cmd/peers_file.h"
@@ -27,61 +28,17 @@ using namespace chatter::cmd;
 
 namespace {
 
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    std::string templ = (fs::temp_directory_path() / "chatter-e2e-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
+using chatter::testing::lines;
+using chatter::testing::quote;
+using chatter::testing::read_text;
+using chatter::testing::Run;
+using chatter::testing::write_text;
+
+struct ScratchDir : chatter::testing::ScratchDir {
+  ScratchDir() : chatter::testing::ScratchDir("chatter-e2e") {}
 };
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-Run run_exe(const ScratchDir& scratch, const std::string& args) {
-  const char* exe = std::getenv("CHATTER_EXE");
-  REQUIRE_MESSAGE(exe != nullptr, "CHATTER_EXE must name the built chatter executable (meson test sets it)");
-  const fs::path out = scratch.path / "stdout";
-  const fs::path err = scratch.path / "stderr";
-  const std::string command =
-      quote(exe) + " " + args + " </dev/null >" + quote(out.string()) + " 2>" + quote(err.string());
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
-}
-
-std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+Run run_exe(const ScratchDir& scratch, const std::string& args) { return chatter::testing::run_chatter(scratch, args); }
 
 std::string peer_json(const std::string& addr, const std::string& key, const std::string& moniker) {
   return "{\"NetAddr\": \"" + addr + "\", \"PubKeyHex\": \"" + key + "\", \"Moniker\": \"" + moniker + "\"}";

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cmd/keyfile.h"
+#include "tests/process_helpers.h"
 
 namespace fs = std::filesystem;
 using chatter::cmd::load_key;
@@ -23,64 +24,18 @@ using chatter::cmd::write_key_files;
 
 namespace {
 
-struct KeygenDir {
-  fs::path path;
-  KeygenDir() {
-    std::string templ = (fs::temp_directory_path() / "chatter-keygen-XXXXXX").string();
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path = buf.data();
-  }
-  ~KeygenDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  KeygenDir(const KeygenDir&) = delete;
-  KeygenDir& operator=(const KeygenDir&) = delete;
-};
+using chatter::testing::lines;
+using chatter::testing::quote;
+using chatter::testing::read_text;
+using chatter::testing::Run;
+using chatter::testing::write_text;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out, err;
+struct KeygenDir : chatter::testing::ScratchDir {
+  KeygenDir() : ScratchDir("chatter-keygen") {}
 };
 
 Run run_keygen_exe(const KeygenDir& scratch, const std::string& args) {
-  const char* exe = std::getenv("CHATTER_EXE");
-  REQUIRE_MESSAGE(exe != nullptr, "CHATTER_EXE must name the built chatter executable (meson test sets it)");
-  const fs::path out = scratch.path / "stdout";
-  const fs::path err = scratch.path / "stderr";
-  const std::string command =
-      quote(exe) + " " + args + " </dev/null >" + quote(out.string()) + " 2>" + quote(err.string());
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
-}
-
-std::size_t lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+  return chatter::testing::run_chatter(scratch, args);
 }
 
 unsigned mode_of(const fs::path& p) {
