@@ -10,18 +10,11 @@
 #include <unordered_map>
 
 #include "engine/hash_index.h"
+#include "engine/invariant.h"
 #include "engine/hashgraph.h"
 
 namespace chatter {
 
-// Broken internal invariant: abort naming the function, in every build type (DESIGN.md, Error policy).
-#define CHATTER_INVARIANT(cond)                                                               \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "chatter: invariant failed in %s: %s\n", __func__, #cond);         \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 struct Hashgraph::Impl {
   static constexpr std::int32_t kNone = -1;                 // no event / no ancestor

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <map>
 
-#include "engine/hashgraph_impl.h"  // CHATTER_INVARIANT
+#include "engine/invariant.h"
 
 namespace chatter {
 
