@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "cmd/file_util.h"
 #include "cmd/commands.h"
 #include "cmd/replay.h"
 
@@ -32,14 +33,10 @@ std::string read_input(const std::string& file) {
     if (std::cin.bad()) throw ReplayError("cannot read standard input");
     return ss.str();
   }
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    throw ReplayError("cannot read " + file + ": it is a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ReplayError("cannot read " + file + ": " + std::strerror(errno));
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw ReplayError("cannot read " + file + ": read error");
-  return text;
+  std::string error;
+  auto text = read_whole_file(file, error);
+  if (!text) throw ReplayError(error);
+  return std::move(*text);
 }
 
 int run_replay(const ReplayArgs& args) {

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "cmd/file_util.h"
 #include "engine/bytes.h"
 
 namespace chatter::cmd {
@@ -123,18 +124,9 @@ std::optional<std::vector<Peer>> parse_peers(const std::string& text, const std:
 }
 
 std::optional<std::vector<Peer>> read_peers_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path;
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    error = "cannot read " + path;
-    return std::nullopt;
-  }
-  return parse_peers(ss.str(), path, error);
+  auto text = read_whole_file(path, error);
+  if (!text) return std::nullopt;
+  return parse_peers(*text, path, error);
 }
 
 bool write_peers_file(const std::string& path, const std::vector<Peer>& peers, std::string& error) {

@@ -1,5 +1,7 @@
 #include "cmd/testnet_summary.h"
 
+#include "cmd/file_util.h"
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -7,15 +9,10 @@
 namespace chatter::cmd {
 
 std::optional<NodeReport> read_report(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path;
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  auto text = read_whole_file(path, error);
+  if (!text) return std::nullopt;
   try {
-    const auto j = nlohmann::json::parse(ss.str());
+    const auto j = nlohmann::json::parse(*text);
     NodeReport r;
     r.state = j.at("state").get<std::string>();
     if (!j.at("last_block_index").is_null()) r.last_block_index = j.at("last_block_index").get<std::uint64_t>();
