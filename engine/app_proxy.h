@@ -38,6 +38,13 @@ struct AppError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Not a failure: an asynchronous adapter (the socket proxy) has the call in progress and will have
+// the answer later. The engine keeps the block uncommitted, does not count an error, and calls
+// again with the same block on a later tick; the adapter then returns the answer it received.
+struct AppBusy : AppError {
+  using AppError::AppError;
+};
+
 class AppProxy {
  public:
   virtual ~AppProxy() = default;

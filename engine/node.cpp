@@ -175,6 +175,8 @@ struct Node::Impl {
       CommitResponse res;
       try {
         res = app.commit_block(b);
+      } catch (const AppBusy&) {
+        return;  // the adapter is still waiting for the app: ask again on a later tick
       } catch (const AppError&) {
         ++stats.app_errors;
         return;  // retried on the next tick; the block stays first in line

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/block.h"
@@ -39,6 +40,27 @@ class Store {
 
   virtual void put_peer_set(std::int64_t round, const PeerSet& set) = 0;
   virtual PeerSchedule peer_schedule() const = 0;
+
+  // ---- batches ----
+  // The node brackets each unit of work (one message's insertions with the consensus and commits
+  // they triggered) with begin_batch()/end_batch(); a persistent store makes each batch durable as
+  // a whole (a crash leaves the store before or after a batch, never in between). Calls do not
+  // nest. Writes outside a batch are durable on their own. Default: nothing to do.
+  virtual void begin_batch() {}
+  virtual void end_batch() {}
+
+  // Events in insertion order, which is topological: put_event appends at position event_count().
+  // At most `limit` events from `position` on (fewer at the end).
+  virtual std::vector<EventPtr> events_from(std::uint64_t position, std::size_t limit) const = 0;
+
+  // ---- application snapshots: the application state right after block `block_index` ----
+  virtual void put_snapshot(std::uint64_t block_index, Bytes snapshot) = 0;
+  virtual std::optional<Bytes> get_snapshot(std::uint64_t block_index) const = 0;
+  virtual std::optional<std::uint64_t> last_snapshot_index() const = 0;
+
+  // ---- metadata: small named values the node keeps across restarts ----
+  virtual void put_meta(const std::string& key, Bytes value) = 0;
+  virtual std::optional<Bytes> get_meta(const std::string& key) const = 0;
 };
 
 }  // namespace chatter

@@ -56,6 +56,33 @@ std::optional<Frame> InmemStore::get_frame(std::int64_t round) const {
   return it->second;
 }
 
+std::vector<EventPtr> InmemStore::events_from(std::uint64_t position, std::size_t limit) const {
+  std::vector<EventPtr> out;
+  for (std::uint64_t i = position; i < events_.size() && out.size() < limit; ++i) out.push_back(events_[i]);
+  return out;
+}
+
+void InmemStore::put_snapshot(std::uint64_t block_index, Bytes snapshot) {
+  snapshots_[block_index] = std::move(snapshot);
+}
+
+std::optional<Bytes> InmemStore::get_snapshot(std::uint64_t block_index) const {
+  auto it = snapshots_.find(block_index);
+  if (it == snapshots_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::uint64_t> InmemStore::last_snapshot_index() const {
+  if (snapshots_.empty()) return std::nullopt;
+  return snapshots_.rbegin()->first;
+}
+
+std::optional<Bytes> InmemStore::get_meta(const std::string& key) const {
+  auto it = meta_.find(key);
+  if (it == meta_.end()) return std::nullopt;
+  return it->second;
+}
+
 void InmemStore::put_peer_set(std::int64_t round, const PeerSet& set) { schedule_.add(round, set); }
 
 }  // namespace chatter

@@ -31,6 +31,15 @@ class InmemStore final : public Store {
   void put_peer_set(std::int64_t round, const PeerSet& set) override;
   PeerSchedule peer_schedule() const override { return schedule_; }
 
+  std::vector<EventPtr> events_from(std::uint64_t position, std::size_t limit) const override;
+
+  void put_snapshot(std::uint64_t block_index, Bytes snapshot) override;
+  std::optional<Bytes> get_snapshot(std::uint64_t block_index) const override;
+  std::optional<std::uint64_t> last_snapshot_index() const override;
+
+  void put_meta(const std::string& key, Bytes value) override { meta_[key] = std::move(value); }
+  std::optional<Bytes> get_meta(const std::string& key) const override;
+
  private:
   std::vector<EventPtr> events_;  // insertion order
   HashIndex index_;               // hash -> position in events_
@@ -38,6 +47,8 @@ class InmemStore final : public Store {
   std::map<std::uint64_t, Block> blocks_;
   std::map<std::int64_t, Frame> frames_;
   PeerSchedule schedule_;
+  std::map<std::uint64_t, Bytes> snapshots_;
+  std::map<std::string, Bytes> meta_;
 };
 
 }  // namespace chatter
