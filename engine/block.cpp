@@ -34,6 +34,7 @@ void BlockBody::encode(Writer& w) const {
   w.fixed(frame_hash);
   w.fixed(peers_hash);
   w.fixed(prev_block_hash);
+  w.fixed(snapshot_hash);
   w.u32(static_cast<std::uint32_t>(transactions.size()));
   for (const auto& t : transactions) w.bytes(t);
   w.u32(static_cast<std::uint32_t>(internal_transactions.size()));
@@ -51,6 +52,7 @@ BlockBody BlockBody::decode(Reader& r) {
   b.frame_hash = r.fixed<32>();
   b.peers_hash = r.fixed<32>();
   b.prev_block_hash = r.fixed<32>();
+  b.snapshot_hash = r.fixed<32>();
   const std::uint32_t n = r.count(kMinBytesSize);
   b.transactions.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) b.transactions.push_back(r.bytes());

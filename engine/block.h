@@ -27,12 +27,15 @@ struct BlockBody {
   Hash frame_hash;
   Hash peers_hash;             // PS(round_received).hash()
   Hash prev_block_hash;        // hash of block index-1 (all zero for block 0); filled at commit
+  // BLAKE2b-256 of the application snapshot taken right after this block, binding the snapshot to
+  // the chain for fast-forward (all zero when no snapshot was taken at this block); filled at commit.
+  Hash snapshot_hash;
   std::vector<Bytes> transactions;
   std::vector<InternalTransaction> internal_transactions;
   std::vector<InternalTransactionReceipt> internal_transaction_receipts;  // filled at commit
 
   // Canonical: u64 index, i64 round_received, i64 timestamp, bytes state_hash, frame_hash,
-  // peers_hash, prev_block_hash, u32 n + bytes (txs), u32 n + itx, u32 n + receipts.
+  // peers_hash, prev_block_hash, snapshot_hash, u32 n + bytes (txs), u32 n + itx, u32 n + receipts.
   void encode(Writer& w) const;
   static BlockBody decode(Reader& r);
   friend bool operator==(const BlockBody&, const BlockBody&) = default;

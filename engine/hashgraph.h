@@ -75,6 +75,18 @@ class Hashgraph {
   Hashgraph(PeerSchedule schedule, Store& store, Options options);
   Hashgraph(PeerSchedule schedule, Store& store) : Hashgraph(std::move(schedule), store, Options{}) {}
   ~Hashgraph();
+
+  // A graph reset from a Frame (spec, "Frames and roots"), for fast-forward and restart: it holds
+  // the Frame's events and its Roots with the round, Lamport timestamp and witness flag the Frame
+  // carries, treats every round up to frame.round as decided and processed, and accepts new events
+  // whose parents are among them (an event whose parent lies below them is refused with
+  // kSelfParentNotLast / kUnknownOtherParent like any unknown parent). The next Block created gets
+  // `next_block_index`. The Frame's schedule becomes the graph's. Returns nullptr with a reason in
+  // *error when the Frame is inconsistent (unknown creators, broken self-chains, bad signatures,
+  // values contradicting the parents). The Frame's events are not written to the store (the caller
+  // persists them when it switches over); events inserted later are, as always.
+  static std::unique_ptr<Hashgraph> from_frame(const Frame& frame, std::uint64_t next_block_index, Store& store,
+                                               Options options, std::string* error);
   Hashgraph(const Hashgraph&) = delete;
   Hashgraph& operator=(const Hashgraph&) = delete;
 

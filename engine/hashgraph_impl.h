@@ -81,6 +81,7 @@ struct Hashgraph::Impl {
   // ---- rounds ----
   std::deque<RoundInfo> rounds;  // rounds[r]
   std::int64_t last_round = -1;
+  std::int64_t floor_round = -1;  // after a reset: rounds <= this came decided and processed in a Frame
   std::int64_t fame_lo = 0;       // lowest round not decided
   std::int64_t next_process = 0;  // lowest round not processed
   bool fame_dirty = false;        // a witness arrived since the last fame pass
@@ -109,7 +110,12 @@ struct Hashgraph::Impl {
 
   // hashgraph_insert.cpp
   InsertResult check(const Event& e, bool preverified, std::int32_t& sp_id, std::int32_t& op_id) const;
+  // Gives the event its id and coordinates (lastAncestors, firstDescendants); returns the id.
+  std::uint32_t push_event(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
   void add(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
+
+  // hashgraph_reset.cpp: the events of a Frame and its Roots, with the values the Frame carries.
+  std::string reset_from(const Frame& f, std::uint64_t next_block);
 
   // hashgraph_consensus.cpp
   void decide_fame();

@@ -50,7 +50,7 @@ InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32
   return {};
 }
 
-void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
+std::uint32_t Hashgraph::Impl::push_event(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
   CHATTER_INVARIANT(ev.size() < static_cast<std::size_t>(kNoDescendant));
   const auto id = static_cast<std::uint32_t>(ev.size());
   const std::uint32_t s = slot_of.at(e->creator());
@@ -90,6 +90,12 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
       --off;
     }
   }
+  return id;
+}
+
+void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
+  const std::uint32_t s = slot_of.at(e->creator());
+  const std::uint32_t id = push_event(e, sp_id, op_id);
 
   // Round (spec: parentRound, then +1 when x strongly sees a supermajority of its witnesses).
   std::int32_t r = 0;
@@ -139,7 +145,8 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
 
   if (e->has_payload()) ++undetermined_payload;
   undetermined.push_back(id);
-  undetermined_next.push_back(r + 1);
+  // After a reset from the Frame of round floor_round, every undetermined event is received later.
+  undetermined_next.push_back(std::max<std::int64_t>(r + 1, floor_round + 1));
   store.put_event(e);
 }
 

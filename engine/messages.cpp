@@ -44,6 +44,10 @@ const char* to_string(MessageType t) {
     case MessageType::kSyncResponse: return "SyncResponse";
     case MessageType::kEagerSyncRequest: return "EagerSyncRequest";
     case MessageType::kEagerSyncResponse: return "EagerSyncResponse";
+    case MessageType::kPositionRequest: return "PositionRequest";
+    case MessageType::kPositionResponse: return "PositionResponse";
+    case MessageType::kFastForwardRequest: return "FastForwardRequest";
+    case MessageType::kFastForwardResponse: return "FastForwardResponse";
   }
   return "unknown";
 }
@@ -61,8 +65,22 @@ void encode_payload(const Message& m, Writer& w) {
           w.boolean(msg.more);
         } else if constexpr (std::is_same_v<T, EagerSyncRequest>) {
           encode_events(msg.events, w);
-        } else {
+        } else if constexpr (std::is_same_v<T, EagerSyncResponse>) {
           w.boolean(msg.success);
+        } else if constexpr (std::is_same_v<T, PositionRequest>) {
+        } else if constexpr (std::is_same_v<T, PositionResponse>) {
+          w.boolean(msg.anchor_index.has_value());
+          if (msg.anchor_index) w.u64(*msg.anchor_index);
+          w.i64(msg.last_consensus_round);
+        } else if constexpr (std::is_same_v<T, FastForwardRequest>) {
+          w.u64(msg.min_index);
+        } else {
+          w.boolean(msg.ok);
+          if (msg.ok) {
+            msg.block.encode(w);
+            msg.frame.encode(w);
+            w.bytes(msg.snapshot);
+          }
         }
       },
       m);
@@ -91,12 +109,35 @@ Message decode_payload(MessageType type, Reader& r) {
       EagerSyncResponse m{from, r.boolean()};
       return m;
     }
+    case MessageType::kPositionRequest: return PositionRequest{from};
+    case MessageType::kPositionResponse: {
+      PositionResponse m;
+      m.from_id = from;
+      if (r.boolean()) m.anchor_index = r.u64();
+      m.last_consensus_round = r.i64();
+      return m;
+    }
+    case MessageType::kFastForwardRequest: {
+      FastForwardRequest m{from, r.u64()};
+      return m;
+    }
+    case MessageType::kFastForwardResponse: {
+      FastForwardResponse m;
+      m.from_id = from;
+      m.ok = r.boolean();
+      if (m.ok) {
+        m.block = Block::decode(r);
+        m.frame = Frame::decode(r);
+        m.snapshot = r.bytes();
+      }
+      return m;
+    }
   }
   throw DecodeError("unknown message type");
 }
 
 Message decode_payload(std::uint8_t type, const std::uint8_t* p, std::size_t n) {
-  if (type < 1 || type > 4) throw DecodeError("unknown message type " + std::to_string(type));
+  if (type < 1 || type > kLastMessageType) throw DecodeError("unknown message type " + std::to_string(type));
   Reader r(p, n);
   Message m = decode_payload(static_cast<MessageType>(type), r);
   r.expect_done();

@@ -7,8 +7,10 @@
 #include <variant>
 #include <vector>
 
+#include "engine/block.h"
 #include "engine/codec.h"
 #include "engine/event.h"
+#include "engine/frame.h"
 
 namespace chatter {
 
@@ -39,14 +41,49 @@ struct EagerSyncResponse {
   bool success = false;
 };
 
+
+// Fast-forward (CatchingUp). First "how far are you?" to every peer, then the full answer from the
+// one furthest ahead.
+struct PositionRequest {
+  std::uint32_t from_id = 0;
+};
+// The responder's anchor: its highest block that carries more than TrustCount valid signatures and
+// a snapshot it can serve (absent when it has none), and its last consensus round (-1 for none).
+struct PositionResponse {
+  std::uint32_t from_id = 0;
+  std::optional<std::uint64_t> anchor_index;
+  std::int64_t last_consensus_round = -1;
+};
+// "Send me your anchor block, its Frame and the application snapshot after it, if its index is at
+// least min_index."
+struct FastForwardRequest {
+  std::uint32_t from_id = 0;
+  std::uint64_t min_index = 0;
+};
+// ok=false: the responder cannot serve (no anchor at or above min_index, or rate-limited); the
+// other fields are then empty. The requester verifies everything before using any of it.
+struct FastForwardResponse {
+  std::uint32_t from_id = 0;
+  bool ok = false;
+  Block block;
+  Frame frame;
+  Bytes snapshot;
+};
+
 enum class MessageType : std::uint8_t {
   kSyncRequest = 1,
   kSyncResponse = 2,
   kEagerSyncRequest = 3,
   kEagerSyncResponse = 4,
+  kPositionRequest = 5,
+  kPositionResponse = 6,
+  kFastForwardRequest = 7,
+  kFastForwardResponse = 8,
 };
+inline constexpr std::uint8_t kLastMessageType = 8;
 
-using Message = std::variant<SyncRequest, SyncResponse, EagerSyncRequest, EagerSyncResponse>;
+using Message = std::variant<SyncRequest, SyncResponse, EagerSyncRequest, EagerSyncResponse, PositionRequest,
+                             PositionResponse, FastForwardRequest, FastForwardResponse>;
 
 MessageType type_of(const Message& m);
 const char* to_string(MessageType t);

@@ -3,10 +3,7 @@
 // or when it has something to pack).
 #include "engine/node.h"
 
-#include <algorithm>
-#include <map>
-
-#include "engine/invariant.h"
+#include "engine/node_impl.h"
 
 namespace chatter {
 
@@ -22,193 +19,10 @@ const char* to_string(NodeState s) {
   return "Unknown";
 }
 
-struct Node::Impl {
-  Impl(NodeConfig c, Store& s, AppProxy& a)
-      : cfg(std::move(c)), store(s), app(a), graph(PeerSchedule(cfg.genesis), s), rng(cfg.seed) {
-    my_key = cfg.key.public_key();
-    my_id = peer_id_of(my_key);
-    CHATTER_INVARIANT(cfg.genesis.contains(my_key));
-    for (const auto& p : cfg.genesis.peers())
-      if (p.pub_key != my_key) peers.push_back(p.id());
-    const auto& creators = graph.known_creators();
-    for (std::size_t s = 0; s < creators.size(); ++s) slot_of_id.emplace(peer_id_of(creators[s]), s);
-    stats.id = my_id;
-    stats.moniker = cfg.moniker;
-  }
-
-  NodeConfig cfg;
-  Store& store;
-  AppProxy& app;
-  Hashgraph graph;
-  Rng rng;
-  PublicKey my_key;
-  std::uint32_t my_id = 0;
-  NodeState state = NodeState::kBabbling;
-  std::vector<std::uint32_t> peers;  // other validators' ids
-  std::map<std::uint32_t, std::size_t> slot_of_id;
-
-  std::deque<Bytes> pool;
-  std::vector<BlockSignature> own_signatures;  // to pack into the next event
-  std::deque<Block> uncommitted;               // produced by consensus, not yet committed to the app
-  std::map<std::uint64_t, std::vector<BlockSignature>> early_signatures;  // for blocks not committed yet
-  Hash last_block_hash;                        // of the last committed block (zero before block 0)
-
-  std::optional<std::uint32_t> last_peer;
-  struct InFlight {
-    std::uint32_t peer;
-    std::int64_t deadline;
-  };
-  std::optional<InFlight> in_flight;
-  std::int64_t next_heartbeat = 0;
-  std::int64_t last_now = 0;  // the latest time a call brought in
-  NodeStats stats;
-
-  static constexpr std::size_t kMaxEarlySignatureBlocks = 1024;
-
-  bool busy() const {
-    return !pool.empty() || !own_signatures.empty() || !uncommitted.empty() ||
-           graph.undetermined_payload_count() > 0;
-  }
-
-  KnownIndexes known() const {
-    KnownIndexes k;
-    const auto idx = graph.known_indexes();
-    const auto& creators = graph.known_creators();
-    for (std::size_t s = 0; s < creators.size(); ++s)
-      if (idx[s] >= 0) k.emplace_back(peer_id_of(creators[s]), static_cast<std::uint64_t>(idx[s]));
-    std::sort(k.begin(), k.end());
-    return k;
-  }
-
-  std::vector<WireEvent> beyond(const KnownIndexes& theirs, bool* more) const {
-    std::vector<std::int64_t> by_slot(graph.known_creators().size(), -1);
-    for (const auto& [id, index] : theirs) {
-      auto it = slot_of_id.find(id);
-      if (it != slot_of_id.end()) by_slot[it->second] = static_cast<std::int64_t>(index);
-    }
-    std::vector<WireEvent> out;
-    for (const EventPtr& e : graph.events_beyond(by_slot, cfg.sync_limit, more)) {
-      auto w = graph.to_wire(e->hash());
-      CHATTER_INVARIANT(w.has_value());
-      out.push_back(std::move(*w));
-    }
-    return out;
-  }
-
-  // Inserts the events in order; returns how many were new. Refusals are counted, never thrown.
-  std::size_t insert_all(const std::vector<WireEvent>& events) {
-    std::size_t added = 0;
-    for (const WireEvent& w : events) {
-      Event e;
-      InsertResult r = graph.resolve_wire(w, e);
-      if (r.ok()) r = graph.insert(e);
-      if (r.error == InsertError::kDuplicate) continue;
-      if (!r.ok()) {
-        ++stats.refused_events;
-        continue;
-      }
-      ++added;
-      for (const BlockSignature& s : e.body().block_signatures)
-        if (s.validator == e.creator()) take_signature(s);
-    }
-    return added;
-  }
-
-  std::optional<Hash> head_of(std::uint32_t peer) const {
-    auto it = slot_of_id.find(peer);
-    if (it == slot_of_id.end()) return std::nullopt;
-    return graph.last_event_of(graph.known_creators()[it->second]);
-  }
-
-  void create_event(std::optional<Hash> other_parent, std::int64_t now) {
-    EventBody b;
-    b.creator = my_key;
-    if (auto last = graph.last_event_of(my_key)) {
-      b.self_parent = *last;
-      b.index = graph.info(*last)->index + 1;
-    }
-    b.other_parent = other_parent;
-    b.timestamp = now;
-    const std::size_t n = std::min(pool.size(), cfg.max_tx_per_event);
-    b.transactions.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      b.transactions.push_back(std::move(pool.front()));
-      pool.pop_front();
-    }
-    b.block_signatures = std::move(own_signatures);
-    own_signatures.clear();
-    InsertResult r = graph.insert(Event::create(std::move(b), cfg.key), true);
-    CHATTER_INVARIANT(r.ok());
-    ++stats.events_created;
-  }
-
-  void take_signature(const BlockSignature& s) {
-    if (stats.last_block_index && s.index <= *stats.last_block_index) {
-      auto b = store.get_block(s.index);
-      if (b && b->add_signature(s)) {
-        update_anchor(*b);
-        store.put_block(std::move(*b));
-      }
-    } else if (early_signatures.size() < kMaxEarlySignatureBlocks || early_signatures.count(s.index)) {
-      auto& v = early_signatures[s.index];
-      if (v.size() < 4 * cfg.genesis.size()) v.push_back(s);
-    }
-  }
-
-  void update_anchor(const Block& b) {
-    if (b.valid_for(graph.schedule().at(b.body().round_received)) &&
-        (!stats.anchor_block || b.index() > *stats.anchor_block))
-      stats.anchor_block = b.index();
-  }
-
-  // Runs consensus and commits every new block to the app, in order, never skipping one.
-  void advance() {
-    graph.run_consensus();
-    for (Block& b : graph.take_new_blocks()) uncommitted.push_back(std::move(b));
-    commit_pending();
-  }
-
-  void commit_pending() {
-    while (!uncommitted.empty()) {
-      Block& b = uncommitted.front();
-      b.mutable_body().prev_block_hash = last_block_hash;
-      CommitResponse res;
-      try {
-        res = app.commit_block(b);
-      } catch (const AppBusy&) {
-        return;  // the adapter is still waiting for the app: ask again on a later tick
-      } catch (const AppError&) {
-        ++stats.app_errors;
-        return;  // retried on the next tick; the block stays first in line
-      }
-      b.mutable_body().state_hash = res.state_hash;
-      b.mutable_body().internal_transaction_receipts = std::move(res.receipts);
-      if (graph.schedule().at(b.body().round_received).contains(my_key)) own_signatures.push_back(b.sign(cfg.key));
-      auto early = early_signatures.find(b.index());
-      if (early != early_signatures.end()) {
-        for (const auto& s : early->second) b.add_signature(s);
-        early_signatures.erase(early);
-      }
-      update_anchor(b);
-      last_block_hash = b.hash();
-      stats.last_block_index = b.index();
-      stats.transactions += b.body().transactions.size();
-      stats.state_hash = b.body().state_hash;
-      store.put_block(std::move(b));
-      uncommitted.pop_front();
-    }
-  }
-
-  void schedule_heartbeat(std::int64_t now) {
-    const std::int64_t period = busy() ? cfg.heartbeat_ns : cfg.slow_heartbeat_ns;
-    // +-10% jitter from the seeded generator, so nodes do not gossip in lockstep.
-    next_heartbeat = now + period * static_cast<std::int64_t>(90 + rng.below(21)) / 100;
-  }
-};
-
 Node::Node(NodeConfig config, Store& store, AppProxy& app)
     : impl_(std::make_unique<Impl>(std::move(config), store, app)) {
-  impl_->app.on_state_changed(NodeState::kBabbling);
+  if (impl_->state == NodeState::kCatchingUp) impl_->stats.catch_up_status = "starting with fast-sync";
+  impl_->app.on_state_changed(impl_->state);
 }
 
 Node::~Node() = default;
@@ -217,6 +31,7 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   Impl& m = *impl_;
   std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
+  if (m.state == NodeState::kCatchingUp) return m.catch_up_tick(now);
   if (m.state != NodeState::kBabbling) return out;
   if (!m.uncommitted.empty()) m.commit_pending();
   if (m.in_flight && now >= m.in_flight->deadline) {
@@ -226,7 +41,7 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   if (now < m.next_heartbeat) return out;
   if (m.peers.empty()) {
     // Alone: create events on our own while there is something to reach consensus on.
-    if (m.busy() || !m.graph.last_event_of(m.my_key)) {
+    if (m.busy() || !m.graph->last_event_of(m.my_key)) {
       m.create_event(std::nullopt, now);
       m.advance();
     }
@@ -254,6 +69,36 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   if (m.state == NodeState::kShutdown) return out;
   if (std::find(m.peers.begin(), m.peers.end(), from) == m.peers.end()) return out;  // not a validator
 
+  // Answered in every state (but Shutdown): where this node stands, and its anchor to fast-forward.
+  if (std::holds_alternative<PositionRequest>(message)) {
+    PositionResponse pos;
+    pos.from_id = m.my_id;
+    pos.anchor_index = m.stats.snapshot_anchor;
+    pos.last_consensus_round = m.graph->last_consensus_round().value_or(-1);
+    out.push_back(Envelope{from, pos});
+    return out;
+  }
+  if (const auto* ff = std::get_if<FastForwardRequest>(&message)) {
+    out.push_back(Envelope{from, m.serve(from, *ff, now)});
+    return out;
+  }
+  if (m.state == NodeState::kCatchingUp) {
+    // Gossip answers continue (from the graph as it is); pushes wait for the fast-forward.
+    if (const auto* req = std::get_if<SyncRequest>(&message)) {
+      SyncResponse resp;
+      resp.from_id = m.my_id;
+      resp.events = m.beyond(req->known, &resp.more);
+      resp.known = m.known();
+      out.push_back(Envelope{from, std::move(resp)});
+      return out;
+    }
+    if (std::holds_alternative<EagerSyncRequest>(message)) {
+      out.push_back(Envelope{from, EagerSyncResponse{m.my_id, false}});
+      return out;
+    }
+    return m.catch_up_receive(from, message, now);
+  }
+
   if (const auto* req = std::get_if<SyncRequest>(&message)) {
     SyncResponse resp;
     resp.from_id = m.my_id;
@@ -263,6 +108,14 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   } else if (const auto* resp = std::get_if<SyncResponse>(&message)) {
     if (!m.in_flight || m.in_flight->peer != from) return out;  // stale or unsolicited
     m.in_flight.reset();
+    if (m.cfg.catch_up_threshold > 0 && now >= m.no_catch_up_before) {
+      const std::uint64_t lacking = m.events_lacking(resp->known);
+      if (lacking > m.cfg.catch_up_threshold) {
+        m.enter_catching_up(now, std::to_string(lacking) + " events behind peer " + std::to_string(from) +
+                                     ": fast-forwarding");
+        return out;
+      }
+    }
     const std::size_t added = m.insert_all(resp->events);
     if (added > 0 || m.busy()) m.create_event(m.head_of(from), now);
     m.advance();
@@ -290,25 +143,21 @@ bool Node::submit(Bytes tx) {
   return true;
 }
 
-void Node::shutdown() {
-  if (impl_->state == NodeState::kShutdown) return;
-  impl_->state = NodeState::kShutdown;
-  impl_->app.on_state_changed(NodeState::kShutdown);
-}
+void Node::shutdown() { impl_->set_state(NodeState::kShutdown); }
 
 NodeState Node::state() const { return impl_->state; }
 std::uint32_t Node::id() const { return impl_->my_id; }
-const Hashgraph& Node::graph() const { return impl_->graph; }
+const Hashgraph& Node::graph() const { return *impl_->graph; }
 std::int64_t Node::next_tick() const { return impl_->next_heartbeat; }
 
 NodeStats Node::stats() const {
   const Impl& m = *impl_;
   NodeStats s = m.stats;
   s.state = m.state;
-  s.last_consensus_round = m.graph.last_consensus_round();
-  s.consensus_events = m.graph.consensus_events().size();
-  s.undetermined_events = m.graph.undetermined_count();
-  s.events = m.graph.event_count();
+  s.last_consensus_round = m.graph->last_consensus_round();
+  s.consensus_events = m.graph->consensus_events().size();
+  s.undetermined_events = m.graph->undetermined_count();
+  s.events = m.graph->event_count();
   s.transaction_pool = m.pool.size();
   s.num_peers = m.peers.size() + 1;
   return s;

@@ -4,8 +4,26 @@
 // outputs are returned messages plus calls on the Store and AppProxy ports. The same code runs in
 // the Asio runtime (net/), the simulator (sim/) and single-node tests.
 //
-// States: Babbling (gossiping and voting) and Shutdown work now; CatchingUp, Joining, Leaving and
-// Suspended arrive with their issues, but the type and its reporting exist.
+// States: Babbling (gossiping and voting), CatchingUp (fast-forward) and Shutdown work now; Joining,
+// Leaving and Suspended arrive with the membership issue, but the type and its reporting exist.
+//
+// CatchingUp (fast-forward). Entered at start with NodeConfig::fast_sync, or while running when a
+// sync shows the peer holds more than catch_up_threshold events this node lacks. The node asks every
+// peer for its position (PositionRequest), asks the one with the highest anchor (the highest block
+// with more than TrustCount valid signatures and a snapshot) for that block, its Frame and the
+// application snapshot (FastForwardRequest), and checks, before changing anything: more than
+// TrustCount valid signatures from the peer set this node already trusts (its own schedule, never
+// the one inside the answer), the block is newer than this node's last block, frame hash, peers
+// hash, round, schedule, and snapshot hash all match the block. Then it builds the new graph from
+// the Frame and restores the application (whose state hash must equal the block's); only when both
+// succeeded does it switch over (graph, store, last block) in one store batch, and becomes Babbling.
+// Any failure changes nothing, is counted with its reason (stats().last_fast_forward_error), and
+// the node tries the next peer; a peer that failed is not asked again during this catch-up. Every
+// wait has a timeout. When no peer can serve a fast-forward, the node falls back to gossip.
+//
+// Snapshots: after committing block i with i % snapshot_interval == 0 the node takes the app's
+// snapshot, keeps it in the store (the last keep_snapshots of them) and puts its BLAKE2b-256 hash in
+// the block (snapshot_hash) before signing it, so a signed block vouches for its snapshot.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +52,14 @@ struct NodeConfig {
   std::size_t max_pool = 100'000;               // pending transactions; submit() refuses beyond
   std::size_t max_tx_per_event = 10'000;        // transactions packed into one event
   std::uint64_t seed = 0;                       // peer choice and jitter
+  bool fast_sync = false;                       // start in CatchingUp
+  std::uint64_t snapshot_interval = 10;         // snapshot every this many blocks (0: never)
+  std::size_t keep_snapshots = 3;               // snapshots kept to serve fast-forwards
+  // A sync showing the peer holds more than this many events we lack starts a fast-forward
+  // (0: never; gossip catches up instead).
+  std::uint64_t catch_up_threshold = 0;
+  std::int64_t fast_forward_timeout_ns = 10'000'000'000;  // for one FastForwardResponse
+  std::int64_t serve_interval_ns = 1'000'000'000;         // at most one fast-forward per peer per this
 };
 
 // A message to send, and to whom (peer id).
@@ -58,6 +84,13 @@ struct NodeStats {
   std::uint64_t sync_requests = 0, sync_errors = 0, events_created = 0, refused_events = 0;
   std::uint64_t app_errors = 0;
   Bytes state_hash;                                // after the last committed block
+  std::optional<std::uint64_t> snapshot_anchor;    // highest valid block with a snapshot held
+  // Fast-forward: done, refused answers (each with its reason), served to others.
+  std::uint64_t fast_forwards = 0, fast_forward_refusals = 0, fast_forwards_served = 0;
+  std::optional<std::uint64_t> fast_forward_block;  // the block of the last fast-forward
+  std::string last_fast_forward_error;              // "peer N: reason"
+  std::string catch_up_status;                      // what CatchingUp is doing now (human text)
+  std::uint64_t catch_up_bytes = 0;                 // bytes of fast-forward answers received
 };
 
 class Node {

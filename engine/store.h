@@ -57,6 +57,8 @@ class Store {
   virtual void put_snapshot(std::uint64_t block_index, Bytes snapshot) = 0;
   virtual std::optional<Bytes> get_snapshot(std::uint64_t block_index) const = 0;
   virtual std::optional<std::uint64_t> last_snapshot_index() const = 0;
+  // Forgets the snapshots of blocks below `block_index` (the node keeps only the last few).
+  virtual void drop_snapshots_below(std::uint64_t block_index) { (void)block_index; }
 
   // ---- metadata: small named values the node keeps across restarts ----
   virtual void put_meta(const std::string& key, Bytes value) = 0;

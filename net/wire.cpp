@@ -21,7 +21,7 @@ std::uint32_t load_u32_le(const std::uint8_t* p) {
 
 bool known_type(std::uint8_t t) {
   return t >= static_cast<std::uint8_t>(MessageType::kSyncRequest) &&
-         t <= static_cast<std::uint8_t>(MessageType::kEagerSyncResponse);
+         t <= kLastMessageType;
 }
 
 }  // namespace

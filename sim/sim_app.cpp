@@ -1,5 +1,6 @@
 #include "sim/sim_app.h"
 
+#include "engine/codec.h"
 #include "engine/crypto.h"
 
 namespace chatter {
@@ -30,8 +31,32 @@ CommitResponse SimApp::commit_block(const Block& block) {
   return res;
 }
 
-Bytes SimApp::get_snapshot(std::uint64_t) { throw AppError("not supported"); }
+Bytes SimApp::get_snapshot(std::uint64_t block_index) {
+  if (!last_index_ || *last_index_ != block_index)
+    throw AppError("SimApp keeps only the state after its last block, not after block " + std::to_string(block_index));
+  Writer w;
+  w.u64(block_index);
+  w.raw(state_hash_.data(), state_hash_.size());
+  w.u64(committed_transactions_);
+  Bytes out = w.take();
+  out.reserve(out.size() + padding_);
+  for (std::size_t i = 0; i < padding_; ++i) out.push_back(state_hash_[i % state_hash_.size()]);
+  return out;
+}
 
-Bytes SimApp::restore(const Bytes&) { throw AppError("not supported"); }
+Bytes SimApp::restore(const Bytes& snapshot) {
+  try {
+    Reader r(snapshot.data(), snapshot.size());
+    const std::uint64_t index = r.u64();
+    const auto hash = r.fixed<32>();
+    const std::uint64_t committed = r.u64();
+    last_index_ = index;
+    state_hash_.assign(hash.begin(), hash.end());
+    committed_transactions_ = committed;
+    return state_hash_;
+  } catch (const DecodeError& e) {
+    throw AppError(std::string("SimApp cannot restore this snapshot: ") + e.what());
+  }
+}
 
 }  // namespace chatter

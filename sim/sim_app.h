@@ -10,7 +10,10 @@
 // - commit_block checks the engine's side of the port contract (block 0 first, then each index once,
 //   in order, never skipping one): a breach is recorded in contract_violation() and the block is
 //   applied anyway, so that the simulator can report it as a safety failure instead of stalling.
-// - get_snapshot/restore throw AppError("not supported") (fast-forward is not simulated yet).
+// - get_snapshot(i) works for the last committed block i only (the engine asks right after the
+//   commit): u64 index, the 32-byte state hash, u64 committed transactions, then `padding` filler
+//   bytes (to give fast-forward experiments a snapshot of realistic size). restore() takes such
+//   bytes back, sets the state and returns the state hash; anything else is an AppError.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +27,7 @@ namespace chatter {
 
 class SimApp final : public AppProxy {
  public:
+  explicit SimApp(std::size_t padding = 0) : padding_(padding) {}
   CommitResponse commit_block(const Block& block) override;
   Bytes get_snapshot(std::uint64_t block_index) override;
   Bytes restore(const Bytes& snapshot) override;
@@ -42,6 +46,7 @@ class SimApp final : public AppProxy {
   std::optional<std::uint64_t> last_index_;
   std::uint64_t committed_transactions_ = 0;
   NodeState state_ = NodeState::kBabbling;
+  std::size_t padding_ = 0;
   std::string violation_;
 };
 

@@ -67,8 +67,12 @@ struct Item {
 };
 
 struct SimNode {
+  explicit SimNode(std::size_t padding) : app(padding) {}
   InmemStore store;
   SimApp app;
+  std::int64_t start_ns = 0;  // down (messages lost, no ticks) before this
+  bool late = false;
+  std::int64_t babbling_ns = -1;
   std::unique_ptr<Node> node;
   std::uint32_t id = 0;
   bool slow = false;
@@ -95,8 +99,11 @@ class Simulation {
       peers.push_back(Peer{keys.back().public_key(), "sim:" + std::to_string(i), "node" + std::to_string(i)});
     }
     const PeerSet genesis(peers);
+    const std::int64_t late_start = o.late_start_ns >= 0 ? o.late_start_ns : o.duration_ns / 4;
     for (std::size_t i = 0; i < o.nodes; ++i) {
-      auto n = std::make_unique<SimNode>();
+      auto n = std::make_unique<SimNode>(o.snapshot_padding);
+      n->late = i + o.late_nodes >= o.nodes;
+      if (n->late) n->start_ns = late_start;
       NodeConfig cfg;
       cfg.key = keys[i];
       cfg.genesis = genesis;
@@ -105,6 +112,9 @@ class Simulation {
       cfg.slow_heartbeat_ns = 1000 * kMs;
       cfg.timeout_ns = 1000 * kMs;
       cfg.seed = derive_seed(o.seed, kNodeBase + i);
+      cfg.fast_sync = n->late;
+      cfg.snapshot_interval = o.snapshot_interval;
+      cfg.catch_up_threshold = o.catch_up_threshold;
       n->node = std::make_unique<Node>(std::move(cfg), n->store, n->app);
       n->id = n->node->id();
       index_of_id_.emplace(n->id, i);
@@ -116,7 +126,7 @@ class Simulation {
 
   SimResult run() {
     Rng start(derive_seed(opt_.seed, kStart));
-    for (std::size_t i = 0; i < nodes_.size(); ++i) schedule_tick(i, start.range(0, 10 * kMs));
+    for (std::size_t i = 0; i < nodes_.size(); ++i) schedule_tick(i, nodes_[i]->start_ns + start.range(0, 10 * kMs));
     if (tx_interval_ns_ > 0 && (opt_.tx_until_ns < 0 || tx_interval_ns_ <= opt_.tx_until_ns))
       push(tx_interval_ns_, Item{Item::Kind::kSubmit, 0, 0, {}, 0});
 
@@ -153,7 +163,7 @@ class Simulation {
   }
 
   void reschedule(std::size_t i) {
-    std::int64_t t = nodes_[i]->node->next_tick();
+    std::int64_t t = std::max(nodes_[i]->node->next_tick(), nodes_[i]->start_ns);
     if (t <= now_) t = now_ + kMs;
     schedule_tick(i, t);
   }
@@ -163,6 +173,7 @@ class Simulation {
       auto it = index_of_id_.find(e.to);
       if (it == index_of_id_.end()) continue;  // not a simulated node: nowhere to deliver
       const std::size_t to = it->second;
+      if (now_ < nodes_[to]->start_ns) continue;  // the node is down: the message is lost
       std::int64_t latency = net_rng_.range(opt_.min_latency_ns, opt_.max_latency_ns);
       if (nodes_[from]->slow || nodes_[to]->slow) latency += opt_.slow_latency_ns;
       Writer w;
@@ -203,6 +214,7 @@ class Simulation {
         return;  // the node's tick time does not change; nothing can commit
     }
     reschedule(item.node);
+    if (n.late && n.babbling_ns < 0 && n.node->state() == NodeState::kBabbling) n.babbling_ns = now_;
     check_commits(item.node);
     trace_.maybe_fold();
   }
@@ -235,7 +247,12 @@ class Simulation {
     if (!n.app.contract_violation().empty()) return fail(who + ": " + n.app.contract_violation());
     const std::optional<std::uint64_t> last = n.store.last_block_index();
     if (!last || (n.seen_last && *last <= *n.seen_last)) return;
-    const std::uint64_t from = n.seen_last ? *n.seen_last + 1 : 0;
+    // A node that fast-forwarded holds blocks from the one it fast-forwarded to.
+    std::uint64_t from = n.seen_last ? *n.seen_last + 1 : 0;
+    if (!n.seen_last) {
+      const auto ff = n.node->stats().fast_forward_block;
+      if (ff) from = *ff;
+    }
     for (std::uint64_t idx = from; idx <= *last; ++idx) {
       const std::optional<Block> b = n.store.get_block(idx);
       if (!b)
@@ -316,6 +333,13 @@ class Simulation {
       sum.last_commit_ns = n->last_commit_ns;
       sum.state_hash = n->app.state_hash();
       sum.block_hashes = n->block_hashes;
+      sum.late = n->late;
+      sum.fast_forwards = s.fast_forwards;
+      sum.fast_forward_refusals = s.fast_forward_refusals;
+      sum.fast_forwards_served = s.fast_forwards_served;
+      sum.fast_forward_block = s.fast_forward_block;
+      sum.last_fast_forward_error = s.last_fast_forward_error;
+      sum.babbling_ns = n->babbling_ns;
       result_.blocks_per_node.push_back(sum.blocks);
       common = std::min(common, sum.blocks);
       result_.nodes.push_back(std::move(sum));
@@ -362,7 +386,13 @@ class Simulation {
         << " undetermined=" << n.undetermined_events
         << " consensus_round=" << (n.last_consensus_round ? std::to_string(*n.last_consensus_round) : "none")
         << " pool=" << n.transaction_pool << " syncs=" << n.sync_requests << " sync_errors=" << n.sync_errors
-        << " refused=" << n.refused_events << " app_errors=" << n.app_errors << "\n";
+        << " refused=" << n.refused_events << " app_errors=" << n.app_errors;
+      if (n.late)
+        s << " late fast_forwards=" << n.fast_forwards << " ff_block="
+          << (n.fast_forward_block ? std::to_string(*n.fast_forward_block) : "none")
+          << " ff_refusals=" << n.fast_forward_refusals << " ff_error=\"" << n.last_fast_forward_error << "\""
+          << " state=" << to_string(nodes_[i]->node->state());
+      s << "\n";
     }
     return s.str();
   }
@@ -404,6 +434,7 @@ void validate(const SimOptions& o) {
   if (!(o.tx_per_s >= 0) || o.tx_per_s > 1e9)
     bad("the transaction rate must be between 0 and 1e9 per second");
   if (o.tx_until_ns < -1) bad("tx_until must be -1 (until the end) or a time in the run");
+  if (o.late_nodes >= o.nodes) bad("at least one node must not be late");
   if (o.tx_size < 8) bad("transactions must be at least 8 bytes (they carry their sequence number)");
 }
 

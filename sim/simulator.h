@@ -55,6 +55,13 @@ struct SimOptions {
   std::int64_t tx_until_ns = -1;               // no submission after this time; -1 = until the end
   std::uint64_t max_deliveries = 0;            // stop after this many deliveries; 0 = no cap
   std::ostream* log = nullptr;                 // when set: one line per delivery and commit
+  // Late nodes: the last `late_nodes` nodes (validators of the genesis set) are down until
+  // late_start_ns (messages to them are lost), then start with fast-sync and must catch up.
+  std::size_t late_nodes = 0;
+  std::int64_t late_start_ns = -1;             // -1: a quarter of the duration
+  std::size_t snapshot_padding = 0;            // extra bytes in every SimApp snapshot
+  std::uint64_t snapshot_interval = 10;        // NodeConfig::snapshot_interval
+  std::uint64_t catch_up_threshold = 0;        // NodeConfig::catch_up_threshold
 };
 
 // Throws std::invalid_argument with one sentence when the options make no sense (no nodes, a slow
@@ -73,7 +80,12 @@ struct SimNodeSummary {
   std::uint64_t transaction_pool = 0;
   std::int64_t last_commit_ns = -1;  // virtual time of the last block commit
   Bytes state_hash;                  // the app's, after the last committed block
-  std::vector<Hash> block_hashes;    // Block::hash() of each committed block, by index
+  std::vector<Hash> block_hashes;    // Block::hash() of each committed block, from the first held
+  bool late = false;
+  std::uint64_t fast_forwards = 0, fast_forward_refusals = 0, fast_forwards_served = 0;
+  std::optional<std::uint64_t> fast_forward_block;
+  std::string last_fast_forward_error;
+  std::int64_t babbling_ns = -1;     // late nodes: virtual time they became Babbling after starting
 };
 
 struct SimResult {

@@ -36,6 +36,9 @@ class InmemStore final : public Store {
   void put_snapshot(std::uint64_t block_index, Bytes snapshot) override;
   std::optional<Bytes> get_snapshot(std::uint64_t block_index) const override;
   std::optional<std::uint64_t> last_snapshot_index() const override;
+  void drop_snapshots_below(std::uint64_t block_index) override {
+    snapshots_.erase(snapshots_.begin(), snapshots_.lower_bound(block_index));
+  }
 
   void put_meta(const std::string& key, Bytes value) override { meta_[key] = std::move(value); }
   std::optional<Bytes> get_meta(const std::string& key) const override;

@@ -1,6 +1,7 @@
 // Gossip message encodings (DESIGN.md, Encoding): round trips, golden bytes, hostile input.
 #include <doctest/doctest.h>
 
+#include "engine/crypto.h"
 #include "engine/messages.h"
 #include "engine/rng.h"
 
@@ -47,6 +48,40 @@ TEST_CASE("messages: every type round-trips") {
   EagerSyncResponse d{4, true};
   CHECK(std::get<EagerSyncResponse>(round_trip(d)).success);
   CHECK(std::get<EagerSyncResponse>(round_trip(d)).from_id == 4);
+}
+
+TEST_CASE("messages: the fast-forward messages round-trip; a refusal carries nothing else") {
+  CHECK(std::get<PositionRequest>(round_trip(PositionRequest{7})).from_id == 7);
+  auto p = std::get<PositionResponse>(round_trip(PositionResponse{8, 42, 99}));
+  CHECK(p.from_id == 8);
+  CHECK(p.anchor_index == std::optional<std::uint64_t>(42));
+  CHECK(p.last_consensus_round == 99);
+  auto none = std::get<PositionResponse>(round_trip(PositionResponse{8, std::nullopt, -1}));
+  CHECK(!none.anchor_index.has_value());
+  CHECK(none.last_consensus_round == -1);
+  CHECK(std::get<FastForwardRequest>(round_trip(FastForwardRequest{9, 1234})).min_index == 1234);
+
+  FastForwardResponse ff;
+  ff.from_id = 3;
+  ff.ok = true;
+  BlockBody body;
+  body.index = 5;
+  body.round_received = 12;
+  body.transactions = {to_bytes("tx")};
+  body.snapshot_hash = blake2b(to_bytes("snap"));
+  ff.block = Block(body);
+  ff.block.sign(KeyPair::from_name("signer"));
+  ff.frame.round = 12;
+  ff.frame.peers = PeerSet({Peer{KeyPair::from_name("signer").public_key(), "a:1", "s"}});
+  ff.frame.schedule = PeerSchedule(ff.frame.peers);
+  ff.snapshot = to_bytes("snap");
+  auto back = std::get<FastForwardResponse>(round_trip(ff));
+  CHECK(back.ok);
+  CHECK(back.block == ff.block);
+  CHECK(back.frame.hash() == ff.frame.hash());
+  CHECK(back.snapshot == ff.snapshot);
+  // "Cannot serve": u32 from_id, then a false flag, nothing else.
+  CHECK(to_hex(encode(FastForwardResponse{0x01020304, false, {}, {}, {}})) == "04030201" "00");
 }
 
 TEST_CASE("messages: golden bytes of a SyncRequest and an EagerSyncResponse") {

@@ -59,6 +59,7 @@ struct Net {
       c.genesis = genesis;
       c.moniker = "n" + std::to_string(i);
       c.seed = 100 + i;
+      c.snapshot_interval = 0;  // ChainApp keeps no snapshots
       nodes.push_back(std::make_unique<Node>(c, *stores.back(), *apps.back()));
       index_of[nodes.back()->id()] = i;
     }

@@ -284,7 +284,7 @@ TEST_CASE("wire: zero length and unknown types are refused; the error state is s
     CHECK(feed_and_next(d, header(0, 1), error) == Status::kError);
     CHECK(error.find("zero-length") != std::string::npos);
   }
-  for (std::uint8_t type : {std::uint8_t{0}, std::uint8_t{5}, std::uint8_t{255}}) {
+  for (std::uint8_t type : {std::uint8_t{0}, std::uint8_t{kLastMessageType + 1}, std::uint8_t{255}}) {
     CAPTURE(int{type});
     FrameDecoder d;
     // Refused as soon as the type byte arrives, before the 100-byte body.

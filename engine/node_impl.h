@@ -1,0 +1,254 @@
+// Internal state of Node (not a public header): shared by node.cpp (gossip, events, commits) and
+// node_fastforward.cpp (CatchingUp and serving fast-forwards).
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "engine/invariant.h"
+#include "engine/node.h"
+
+namespace chatter {
+
+struct Node::Impl {
+  Impl(NodeConfig c, Store& s, AppProxy& a)
+      : cfg(std::move(c)), store(s), app(a), graph(std::make_unique<Hashgraph>(PeerSchedule(cfg.genesis), s)), rng(cfg.seed) {
+    my_key = cfg.key.public_key();
+    my_id = peer_id_of(my_key);
+    CHATTER_INVARIANT(cfg.genesis.contains(my_key));
+    for (const auto& p : cfg.genesis.peers())
+      if (p.pub_key != my_key) peers.push_back(p.id());
+    const auto& creators = graph->known_creators();
+    for (std::size_t s = 0; s < creators.size(); ++s) slot_of_id.emplace(peer_id_of(creators[s]), s);
+    stats.id = my_id;
+    stats.moniker = cfg.moniker;
+    if (cfg.fast_sync && !peers.empty()) state = NodeState::kCatchingUp;
+  }
+
+  NodeConfig cfg;
+  Store& store;
+  AppProxy& app;
+  std::unique_ptr<Hashgraph> graph;
+  Rng rng;
+  PublicKey my_key;
+  std::uint32_t my_id = 0;
+  NodeState state = NodeState::kBabbling;
+  std::vector<std::uint32_t> peers;  // other validators' ids
+  std::map<std::uint32_t, std::size_t> slot_of_id;
+
+  std::deque<Bytes> pool;
+  std::vector<BlockSignature> own_signatures;  // to pack into the next event
+  std::deque<Block> uncommitted;               // produced by consensus, not yet committed to the app
+  std::map<std::uint64_t, std::vector<BlockSignature>> early_signatures;  // for blocks not committed yet
+  Hash last_block_hash;                        // of the last committed block (zero before block 0)
+
+  std::optional<std::uint32_t> last_peer;
+  struct InFlight {
+    std::uint32_t peer;
+    std::int64_t deadline;
+  };
+  std::optional<InFlight> in_flight;
+  std::int64_t next_heartbeat = 0;
+  std::int64_t last_now = 0;  // the latest time a call brought in
+  NodeStats stats;
+
+  // Commit of the first uncommitted block: the app's answer, kept while the snapshot of that block
+  // is still being taken (so the block is never committed twice).
+  std::optional<CommitResponse> front_answer;
+
+  // ---- CatchingUp (node_fastforward.cpp) ----
+  struct CatchUp {
+    enum class Phase { kAsk, kFetch, kRestore } phase = Phase::kAsk;
+    bool asked = false;                                 // PositionRequests sent in this kAsk phase
+    std::int64_t deadline = 0;
+    std::map<std::uint32_t, PositionResponse> positions;
+    std::set<std::uint32_t> failed;                     // peers not asked again in this catch-up
+    std::optional<std::uint32_t> target;
+    // kRestore: a verified answer and the graph built from it, waiting for the app's restore.
+    std::optional<FastForwardResponse> verified;
+    std::unique_ptr<Hashgraph> next_graph;
+  };
+  CatchUp catch_up;
+  std::map<std::uint32_t, std::int64_t> last_served;    // peer -> time of the last fast-forward served
+  std::int64_t no_catch_up_before = 0;                  // after a fallback to gossip
+
+  std::vector<Envelope> catch_up_tick(std::int64_t now);
+  std::vector<Envelope> catch_up_receive(std::uint32_t from, const Message& m, std::int64_t now);
+  void enter_catching_up(std::int64_t now, const std::string& why);
+  void leave_catching_up(std::int64_t now, const std::string& why);
+  void refuse_answer(std::uint32_t peer, const std::string& why, std::int64_t now);
+  std::string verify_answer(const FastForwardResponse& r);  // empty when acceptable
+  bool try_restore(std::int64_t now);  // kRestore: true when the node switched over
+  FastForwardResponse serve(std::uint32_t from, const FastForwardRequest& req, std::int64_t now);
+  std::uint64_t events_lacking(const KnownIndexes& theirs) const;
+  void set_state(NodeState s);
+
+  static constexpr std::size_t kMaxEarlySignatureBlocks = 1024;
+
+  bool busy() const {
+    return !pool.empty() || !own_signatures.empty() || !uncommitted.empty() ||
+           graph->undetermined_payload_count() > 0;
+  }
+
+  KnownIndexes known() const {
+    KnownIndexes k;
+    const auto idx = graph->known_indexes();
+    const auto& creators = graph->known_creators();
+    for (std::size_t s = 0; s < creators.size(); ++s)
+      if (idx[s] >= 0) k.emplace_back(peer_id_of(creators[s]), static_cast<std::uint64_t>(idx[s]));
+    std::sort(k.begin(), k.end());
+    return k;
+  }
+
+  std::vector<WireEvent> beyond(const KnownIndexes& theirs, bool* more) const {
+    std::vector<std::int64_t> by_slot(graph->known_creators().size(), -1);
+    for (const auto& [id, index] : theirs) {
+      auto it = slot_of_id.find(id);
+      if (it != slot_of_id.end()) by_slot[it->second] = static_cast<std::int64_t>(index);
+    }
+    std::vector<WireEvent> out;
+    for (const EventPtr& e : graph->events_beyond(by_slot, cfg.sync_limit, more)) {
+      auto w = graph->to_wire(e->hash());
+      CHATTER_INVARIANT(w.has_value());
+      out.push_back(std::move(*w));
+    }
+    return out;
+  }
+
+  // Inserts the events in order; returns how many were new. Refusals are counted, never thrown.
+  std::size_t insert_all(const std::vector<WireEvent>& events) {
+    std::size_t added = 0;
+    for (const WireEvent& w : events) {
+      Event e;
+      InsertResult r = graph->resolve_wire(w, e);
+      if (r.ok()) r = graph->insert(e);
+      if (r.error == InsertError::kDuplicate) continue;
+      if (!r.ok()) {
+        ++stats.refused_events;
+        continue;
+      }
+      ++added;
+      for (const BlockSignature& s : e.body().block_signatures)
+        if (s.validator == e.creator()) take_signature(s);
+    }
+    return added;
+  }
+
+  std::optional<Hash> head_of(std::uint32_t peer) const {
+    auto it = slot_of_id.find(peer);
+    if (it == slot_of_id.end()) return std::nullopt;
+    return graph->last_event_of(graph->known_creators()[it->second]);
+  }
+
+  void create_event(std::optional<Hash> other_parent, std::int64_t now) {
+    EventBody b;
+    b.creator = my_key;
+    if (auto last = graph->last_event_of(my_key)) {
+      b.self_parent = *last;
+      b.index = graph->info(*last)->index + 1;
+    }
+    b.other_parent = other_parent;
+    b.timestamp = now;
+    const std::size_t n = std::min(pool.size(), cfg.max_tx_per_event);
+    b.transactions.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      b.transactions.push_back(std::move(pool.front()));
+      pool.pop_front();
+    }
+    b.block_signatures = std::move(own_signatures);
+    own_signatures.clear();
+    InsertResult r = graph->insert(Event::create(std::move(b), cfg.key), true);
+    CHATTER_INVARIANT(r.ok());
+    ++stats.events_created;
+  }
+
+  void take_signature(const BlockSignature& s) {
+    if (stats.last_block_index && s.index <= *stats.last_block_index) {
+      auto b = store.get_block(s.index);
+      if (b && b->add_signature(s)) {
+        update_anchor(*b);
+        store.put_block(std::move(*b));
+      }
+    } else if (early_signatures.size() < kMaxEarlySignatureBlocks || early_signatures.count(s.index)) {
+      auto& v = early_signatures[s.index];
+      if (v.size() < 4 * cfg.genesis.size()) v.push_back(s);
+    }
+  }
+
+  void update_anchor(const Block& b) {
+    if (!b.valid_for(graph->schedule().at(b.body().round_received))) return;
+    if (!stats.anchor_block || b.index() > *stats.anchor_block) stats.anchor_block = b.index();
+    if (!b.body().snapshot_hash.is_zero() && (!stats.snapshot_anchor || b.index() > *stats.snapshot_anchor))
+      stats.snapshot_anchor = b.index();
+  }
+
+  // Runs consensus and commits every new block to the app, in order, never skipping one.
+  void advance() {
+    graph->run_consensus();
+    for (Block& b : graph->take_new_blocks()) uncommitted.push_back(std::move(b));
+    commit_pending();
+  }
+
+  void commit_pending() {
+    while (!uncommitted.empty()) {
+      Block& b = uncommitted.front();
+      b.mutable_body().prev_block_hash = last_block_hash;
+      if (!front_answer) {
+        try {
+          front_answer = app.commit_block(b);
+        } catch (const AppBusy&) {
+          return;  // the adapter is still waiting for the app: ask again on a later tick
+        } catch (const AppError&) {
+          ++stats.app_errors;
+          return;  // retried on the next tick; the block stays first in line
+        }
+      }
+      if (cfg.snapshot_interval > 0 && b.index() % cfg.snapshot_interval == 0) {
+        Bytes snap;
+        try {
+          snap = app.get_snapshot(b.index());
+        } catch (const AppBusy&) {
+          return;
+        } catch (const AppError&) {
+          ++stats.app_errors;
+          return;  // the block is committed to the app (front_answer): only the snapshot is retried
+        }
+        b.mutable_body().snapshot_hash = blake2b(snap);
+        store.put_snapshot(b.index(), std::move(snap));
+        prune_snapshots(b.index());
+      }
+      b.mutable_body().state_hash = std::move(front_answer->state_hash);
+      b.mutable_body().internal_transaction_receipts = std::move(front_answer->receipts);
+      front_answer.reset();
+      if (graph->schedule().at(b.body().round_received).contains(my_key)) own_signatures.push_back(b.sign(cfg.key));
+      auto early = early_signatures.find(b.index());
+      if (early != early_signatures.end()) {
+        for (const auto& s : early->second) b.add_signature(s);
+        early_signatures.erase(early);
+      }
+      update_anchor(b);
+      last_block_hash = b.hash();
+      stats.last_block_index = b.index();
+      stats.transactions += b.body().transactions.size();
+      stats.state_hash = b.body().state_hash;
+      store.put_block(std::move(b));
+      uncommitted.pop_front();
+    }
+  }
+
+  // Keeps the newest keep_snapshots snapshots (those of the blocks a fast-forward may be served at).
+  void prune_snapshots(std::uint64_t newest) {
+    const std::uint64_t keep = std::max<std::size_t>(cfg.keep_snapshots, 1) * cfg.snapshot_interval;
+    if (newest >= keep) store.drop_snapshots_below(newest - keep + 1);
+  }
+
+  void schedule_heartbeat(std::int64_t now) {
+    const std::int64_t period = busy() ? cfg.heartbeat_ns : cfg.slow_heartbeat_ns;
+    // +-10% jitter from the seeded generator, so nodes do not gossip in lockstep.
+    next_heartbeat = now + period * static_cast<std::int64_t>(90 + rng.below(21)) / 100;
+  }
+};
+
+
+}  // namespace chatter
