@@ -35,6 +35,11 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   if (m.state != NodeState::kBabbling) return out;
   if (!m.uncommitted.empty()) m.commit_pending();
   if (m.in_flight && now >= m.in_flight->deadline) {
+    // An unanswered peer is left aside for a while (doubling up to kMaxBackoff) so that a node that
+    // is down does not cost every gossip round that picks it a whole timeout.
+    auto& b = m.backoff[m.in_flight->peer];
+    b.period = b.period == 0 ? 5 * m.cfg.timeout_ns : std::min(2 * b.period, Impl::kMaxBackoffNs);
+    b.until = now + b.period;
     m.in_flight.reset();
     ++m.stats.sync_errors;
   }
@@ -50,10 +55,17 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   }
   m.schedule_heartbeat(now);
   if (m.in_flight) return out;
-  // A random peer other than the last one (when there is a choice).
+  // A random peer other than the last one (when there is a choice), preferring peers that are not
+  // backing off after a timeout.
   std::vector<std::uint32_t> choice;
-  for (auto p : m.peers)
-    if (m.peers.size() == 1 || p != m.last_peer) choice.push_back(p);
+  for (int pass = 0; pass < 2 && choice.empty(); ++pass)
+    for (auto p : m.peers) {
+      if (m.peers.size() > 1 && p == m.last_peer) continue;
+      auto b = m.backoff.find(p);
+      if (pass == 0 && b != m.backoff.end() && b->second.until > now) continue;
+      choice.push_back(p);
+    }
+  if (choice.empty()) choice = m.peers;
   const std::uint32_t peer = choice[m.rng.below(choice.size())];
   m.last_peer = peer;
   m.in_flight = Impl::InFlight{peer, now + m.cfg.timeout_ns};
@@ -108,6 +120,7 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   } else if (const auto* resp = std::get_if<SyncResponse>(&message)) {
     if (!m.in_flight || m.in_flight->peer != from) return out;  // stale or unsolicited
     m.in_flight.reset();
+    m.backoff.erase(from);
     if (m.cfg.catch_up_threshold > 0 && now >= m.no_catch_up_before) {
       const std::uint64_t lacking = m.events_lacking(resp->known);
       if (lacking > m.cfg.catch_up_threshold) {

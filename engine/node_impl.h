@@ -49,6 +49,11 @@ struct Node::Impl {
     std::int64_t deadline;
   };
   std::optional<InFlight> in_flight;
+  struct Backoff {
+    std::int64_t period = 0, until = 0;
+  };
+  std::map<std::uint32_t, Backoff> backoff;  // peers that did not answer a sync in time
+  static constexpr std::int64_t kMaxBackoffNs = 60'000'000'000;
   std::int64_t next_heartbeat = 0;
   std::int64_t last_now = 0;  // the latest time a call brought in
   NodeStats stats;

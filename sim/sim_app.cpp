@@ -53,6 +53,7 @@ Bytes SimApp::restore(const Bytes& snapshot) {
     last_index_ = index;
     state_hash_.assign(hash.begin(), hash.end());
     committed_transactions_ = committed;
+    ++restores_;
     return state_hash_;
   } catch (const DecodeError& e) {
     throw AppError(std::string("SimApp cannot restore this snapshot: ") + e.what());

@@ -38,6 +38,7 @@ class SimApp final : public AppProxy {
   std::optional<std::uint64_t> last_block_index() const { return last_index_; }
   std::uint64_t committed_transactions() const { return committed_transactions_; }
   NodeState state() const { return state_; }
+  std::uint64_t restores() const { return restores_; }  // successful restore() calls
   // Empty while the engine kept the commit contract; otherwise the first breach, one sentence.
   const std::string& contract_violation() const { return violation_; }
 
@@ -47,6 +48,7 @@ class SimApp final : public AppProxy {
   std::uint64_t committed_transactions_ = 0;
   NodeState state_ = NodeState::kBabbling;
   std::size_t padding_ = 0;
+  std::uint64_t restores_ = 0;
   std::string violation_;
 };
 

@@ -27,7 +27,7 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
   Rng r(seed ^ (0x9e3779b97f4a7c15ULL * (stream + 1)));
   return r.next();
 }
-enum Stream : std::uint64_t { kNetwork = 1, kTransactions = 2, kStart = 3, kNodeBase = 100 };
+enum Stream : std::uint64_t { kNetwork = 1, kTransactions = 2, kStart = 3, kLies = 4, kNodeBase = 100 };
 
 // Hash of a long sequence of records without holding it: records are appended to a buffer that is
 // folded into a running BLAKE2b-256 chain (digest = H(digest || buffer)) every 64 KiB and at the end.
@@ -91,7 +91,8 @@ struct GlobalBlock {
 class Simulation {
  public:
   explicit Simulation(const SimOptions& o)
-      : opt_(o), net_rng_(derive_seed(o.seed, kNetwork)), tx_rng_(derive_seed(o.seed, kTransactions)) {
+      : opt_(o), net_rng_(derive_seed(o.seed, kNetwork)), tx_rng_(derive_seed(o.seed, kTransactions)),
+        lie_rng_(derive_seed(o.seed, kLies)) {
     std::vector<Peer> peers;
     std::vector<KeyPair> keys;
     for (std::size_t i = 0; i < o.nodes; ++i) {
@@ -174,12 +175,58 @@ class Simulation {
       if (it == index_of_id_.end()) continue;  // not a simulated node: nowhere to deliver
       const std::size_t to = it->second;
       if (now_ < nodes_[to]->start_ns) continue;  // the node is down: the message is lost
+      if (opt_.lying_fastforward && from == 0) lie(e.message);
       std::int64_t latency = net_rng_.range(opt_.min_latency_ns, opt_.max_latency_ns);
       if (nodes_[from]->slow || nodes_[to]->slow) latency += opt_.slow_latency_ns;
       Writer w;
       encode_payload(e.message, w);
       const std::size_t size = w.data().size();
       push(now_ + latency, Item{Item::Kind::kDeliver, to, from, std::move(e.message), size});
+    }
+  }
+
+  // Fault lying-fastforward (see SimOptions): node 0's fast-forward answers.
+  void lie(Message& m) {
+    if (auto* pos = std::get_if<PositionResponse>(&m)) {
+      pos->anchor_index = pos->anchor_index.value_or(0) + 1000;
+      return;
+    }
+    auto* ff = std::get_if<FastForwardResponse>(&m);
+    if (!ff || !ff->ok) return;
+    ++result_.forged_answers;
+    const int kind = opt_.lying_kind >= 0 ? opt_.lying_kind : static_cast<int>(lie_rng_.below(7));
+    switch (kind) {
+      case 0: {  // too few signatures: only the liar's own
+        Block b(ff->block.body());
+        b.sign(KeyPair::from_name("node0"));
+        ff->block = std::move(b);
+        break;
+      }
+      case 1: {  // signatures from keys nobody trusts
+        Block b(ff->block.body());
+        for (int k = 0; k < 5; ++k) b.sign(KeyPair::from_name("forger" + std::to_string(k)));
+        ff->block = std::move(b);
+        break;
+      }
+      case 2: ff->frame.timestamp += 1; break;  // a frame other than the signed one
+      case 3:  // wrong snapshot bytes
+        if (!ff->snapshot.empty()) ff->snapshot[ff->snapshot.size() / 2] ^= 0x01;
+        break;
+      case 4: ff->snapshot.resize(ff->snapshot.size() / 2); break;  // truncated
+      case 5: {  // a peer-set change slipped into the frame's schedule
+        std::vector<Peer> ps = ff->frame.peers.peers();
+        ps.push_back(Peer{KeyPair::from_name("intruder").public_key(), "sim:x", "intruder"});
+        ff->frame.schedule.add(ff->frame.round + 1, PeerSet(ps));
+        break;
+      }
+      default: {  // a block whose peers hash was altered (its signatures no longer match)
+        BlockBody body = ff->block.body();
+        body.peers_hash.data[0] ^= 0x01;
+        Block b(std::move(body));
+        for (const auto& [key, sig] : ff->block.signatures()) b.add_signature(BlockSignature{key, b.index(), sig});
+        ff->block = std::move(b);
+        break;
+      }
     }
   }
 
@@ -340,6 +387,9 @@ class Simulation {
       sum.fast_forward_block = s.fast_forward_block;
       sum.last_fast_forward_error = s.last_fast_forward_error;
       sum.babbling_ns = n->babbling_ns;
+      sum.app_restores = n->app.restores();
+      sum.anchor_block = s.anchor_block;
+      sum.snapshot_anchor = s.snapshot_anchor;
       result_.blocks_per_node.push_back(sum.blocks);
       common = std::min(common, sum.blocks);
       result_.nodes.push_back(std::move(sum));
@@ -403,6 +453,7 @@ class Simulation {
   const SimOptions& opt_;
   Rng net_rng_;
   Rng tx_rng_;
+  Rng lie_rng_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::map<std::uint32_t, std::size_t> index_of_id_;
   std::map<Key, Item> queue_;
@@ -435,6 +486,9 @@ void validate(const SimOptions& o) {
     bad("the transaction rate must be between 0 and 1e9 per second");
   if (o.tx_until_ns < -1) bad("tx_until must be -1 (until the end) or a time in the run");
   if (o.late_nodes >= o.nodes) bad("at least one node must not be late");
+  if (o.lying_fastforward && o.late_nodes + 1 >= o.nodes)
+    bad("lying-fastforward needs an honest node besides the liar (node 0) and the late nodes");
+  if (o.lying_kind > 6) bad("lying_kind must be -1 (random) or 0..6");
   if (o.tx_size < 8) bad("transactions must be at least 8 bytes (they carry their sequence number)");
 }
 

@@ -62,6 +62,13 @@ struct SimOptions {
   std::size_t snapshot_padding = 0;            // extra bytes in every SimApp snapshot
   std::uint64_t snapshot_interval = 10;        // NodeConfig::snapshot_interval
   std::uint64_t catch_up_threshold = 0;        // NodeConfig::catch_up_threshold
+  // Fault `lying-fastforward`: node 0 is Byzantine in fast-forward only. It claims an anchor far
+  // ahead of everyone's (so a catching-up node asks it first) and forges every FastForwardResponse
+  // it sends in one way: lying_kind 0 too few signatures, 1 signatures from unknown keys, 2 a wrong
+  // frame, 3 wrong snapshot bytes, 4 a truncated snapshot, 5 an altered peer-set schedule in the
+  // frame, 6 a block whose peers hash was altered; -1 draws the kind per answer from the seed.
+  bool lying_fastforward = false;
+  int lying_kind = -1;
 };
 
 // Throws std::invalid_argument with one sentence when the options make no sense (no nodes, a slow
@@ -86,6 +93,8 @@ struct SimNodeSummary {
   std::optional<std::uint64_t> fast_forward_block;
   std::string last_fast_forward_error;
   std::int64_t babbling_ns = -1;     // late nodes: virtual time they became Babbling after starting
+  std::uint64_t app_restores = 0;    // snapshots the app restored (only verified ones reach it)
+  std::optional<std::uint64_t> anchor_block, snapshot_anchor;
 };
 
 struct SimResult {
@@ -102,6 +111,7 @@ struct SimResult {
   std::uint64_t transactions_submitted = 0;
   std::uint64_t transactions_refused = 0;  // submit() said no
   std::uint64_t common_blocks = 0;         // blocks every node committed
+  std::uint64_t forged_answers = 0;        // lying-fastforward: forged FastForwardResponses sent
   std::uint64_t trace_hash = 0;            // first 8 bytes (LE) of the BLAKE2b-256 trace digest
   std::int64_t virtual_ns = 0;             // virtual time reached
   std::string diagnostics;                 // per-node state, one line each (set on failure)

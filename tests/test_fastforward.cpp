@@ -28,7 +28,8 @@ std::string describe(const SimResult& r) {
   for (const auto& n : r.nodes)
     s += "blocks=" + std::to_string(n.blocks) + " ff=" + std::to_string(n.fast_forwards) + " refusals=" +
          std::to_string(n.fast_forward_refusals) + " served=" + std::to_string(n.fast_forwards_served) +
-         " error=\"" + n.last_fast_forward_error + "\"\n";
+         " ff_block=" + (n.fast_forward_block ? std::to_string(*n.fast_forward_block) : "none") + " error=\"" +
+         n.last_fast_forward_error + "\"\n";
   return s;
 }
 
@@ -39,6 +40,7 @@ void check_late_node_agrees(const SimResult& r) {
   REQUIRE(late.late);
   REQUIRE(late.fast_forward_block.has_value());
   const std::uint64_t first = *late.fast_forward_block;
+  CHECK(first > 0);  // a real anchor beyond genesis, not the trivial case
   REQUIRE(late.block_hashes.size() == late.blocks - first);
   REQUIRE(late.blocks > first + 1);  // it committed blocks of its own after the fast-forward
   for (std::uint64_t i = first; i < late.blocks && i < ref.blocks; ++i) {
@@ -120,4 +122,30 @@ TEST_CASE("FastSync (sim): without any block yet the late node falls back to gos
   REQUIRE(r.liveness_ok);
   CHECK(r.nodes.back().fast_forwards == 0);
   CHECK(r.nodes.back().blocks == r.nodes.front().blocks);
+}
+
+TEST_CASE("FastSync (sim): forged answers are refused one kind at a time, the app is untouched, an honest peer then serves") {
+  // lying_kind: 0 too few signatures, 1 unknown keys, 2 wrong frame, 3 wrong snapshot bytes,
+  // 4 truncated snapshot, 5 unproven schedule change, 6 altered peers hash.
+  const char* expected[] = {"valid signatures", "valid signatures", "frame does not hash",
+                            "snapshot does not hash", "snapshot does not hash", "frame does not hash",
+                            "valid signatures"};
+  for (int kind = 0; kind <= 6; ++kind) {
+    CAPTURE(kind);
+    SimOptions o = late_options(50 + static_cast<std::uint64_t>(kind), 5, 6 * kSecond);
+    o.lying_fastforward = true;
+    o.lying_kind = kind;
+    const SimResult r = run_simulation(o);
+    INFO(describe(r));
+    REQUIRE(r.safety_ok);
+    REQUIRE(r.liveness_ok);
+    CHECK(r.forged_answers >= 1);
+    const SimNodeSummary& late = r.nodes.back();
+    CHECK(late.fast_forward_refusals >= 1);
+    CHECK(late.last_fast_forward_error.rfind("peer ", 0) == 0);  // names the peer
+    CHECK(late.last_fast_forward_error.find(expected[kind]) != std::string::npos);
+    CHECK(late.fast_forwards == 1);
+    CHECK(late.app_restores == 1);  // only the verified snapshot reached the application
+    check_late_node_agrees(r);
+  }
 }
