@@ -47,6 +47,7 @@ struct RunArgs {
   std::string proxy_listen = "127.0.0.1:1338";
   std::string log = "info";
   bool no_service = false;
+  bool fast_sync = false;
   std::string report;
   // spec/cli.md options that need later issues: refused when given.
   std::vector<std::pair<std::string, CLI::Option*>> unimplemented;
@@ -161,6 +162,9 @@ Setup prepare(const RunArgs& args) {
   s.config.moniker = args.moniker.empty() ? self->moniker : args.moniker;
   if (s.config.moniker.empty()) s.config.moniker = "node" + std::to_string(self->id());
   s.config.seed = static_cast<std::uint64_t>(unix_now_ns()) ^ self->id();
+  s.config.fast_sync = args.fast_sync;
+  // A node that finds itself this many events behind a peer fast-forwards instead (BENCHMARKS.md).
+  s.config.catch_up_threshold = 20 * s.config.sync_limit;
   return s;
 }
 
@@ -204,6 +208,8 @@ int run_node(const RunArgs& args) {
     if (!args.report.empty()) report.emplace(args.report, store, probe);
     auto write_report = [&](bool exited) {
       if (!report) return;
+      const TransportStats t = runtime.transport_stats();
+      report->set_transport(t.bytes_sent, t.bytes_received);
       std::string error;
       if (!report->write(node.stats(), exited, error)) log.log(Level::kError, "msg=report error=\"" + error + "\"");
     };
@@ -220,10 +226,25 @@ int run_node(const RunArgs& args) {
     }
 
     asio::steady_timer report_timer(io), progress_timer(io);
+    // State changes and fast-forward outcomes, logged once each (checked every second).
+    NodeStats last_seen = node.stats();
+    auto log_changes = [&] {
+      const NodeStats s = node.stats();
+      if (s.fast_forward_refusals != last_seen.fast_forward_refusals)
+        log.log(Level::kWarn, "msg=\"fast-forward answer refused\" reason=\"" + s.last_fast_forward_error + "\"");
+      if (s.fast_forwards != last_seen.fast_forwards)
+        log.log(Level::kInfo, "msg=fast-forwarded block=" + opt_text(s.fast_forward_block) +
+                                  " snapshot_bytes=" + std::to_string(s.catch_up_bytes) +
+                                  " bytes_received=" + std::to_string(runtime.transport_stats().bytes_received));
+      if (s.state != last_seen.state || s.catch_up_status != last_seen.catch_up_status)
+        log.log(Level::kInfo, std::string("msg=state state=") + to_string(s.state) + " status=\"" + s.catch_up_status + "\"");
+      last_seen = s;
+    };
     std::function<void()> arm_report = [&] {
       report_timer.expires_after(std::chrono::seconds(1));
       report_timer.async_wait([&](const boost::system::error_code& ec) {
         if (ec) return;
+        log_changes();
         write_report(false);
         arm_report();
       });
@@ -300,8 +321,11 @@ Command add_run_command(CLI::App& root) {
   app->add_flag("--no-service", args->no_service, "Do not start the HTTP service (none exists yet)");
   app->add_option("--report", args->report,
                   "Write a JSON report (stats, committed blocks, latency histogram) to FILE every second and at exit");
+  app->add_flag("--fast-sync", args->fast_sync,
+                "Start in CatchingUp: fast-forward from the peer furthest ahead (verified block, frame and "
+                "snapshot) instead of replaying history; falls back to gossip when no peer can serve");
   const std::string later = "Not implemented yet (refused with exit 2)";
-  for (const char* flag : {"store", "bootstrap", "fast-sync"})
+  for (const char* flag : {"store", "bootstrap"})
     args->unimplemented.emplace_back(flag, app->add_flag(std::string("--") + flag, later));
   for (const char* opt : {"join-timeout", "suspend-limit", "cache-size", "client-connect", "service-listen"})
     args->unimplemented.emplace_back(opt, app->add_option(std::string("--") + opt, later));

@@ -1,6 +1,7 @@
 // `chatter sim`: deterministic simulations (spec/cli.md, `chatter sim`), one per seed, summarised as
 // one JSON document. The simulation itself is sim/simulator.h; this file parses the command line,
 // refuses what is not implemented, times the runs on the wall clock and prints the summary.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -30,6 +31,7 @@ struct SimArgs {
   double tx_rate = 200;
   bool log = false;
   bool compact = false;
+  std::size_t late = 0;
 };
 
 struct UsageError : std::runtime_error {
@@ -55,8 +57,8 @@ std::pair<std::uint64_t, std::uint64_t> parse_seeds(const std::string& s) {
   return {a, b};
 }
 
-// Every fault name of spec/cli.md; only `none` runs today.
-void check_faults(const std::string& list) {
+// Every fault name of spec/cli.md; `none` and `lying-fastforward` run today. Returns the names.
+std::vector<std::string> check_faults(const std::string& list) {
   static const std::vector<std::string> kKnown{
       "none",         "drop",      "delay",     "duplicate",   "reorder",
       "corrupt",      "partition", "crash",     "clock-drift", "bad-signature",
@@ -64,9 +66,9 @@ void check_faults(const std::string& list) {
       "all"};
   std::stringstream in(list);
   std::string name;
-  bool any = false;
+  std::vector<std::string> names;
   while (std::getline(in, name, ',')) {
-    any = true;
+    names.push_back(name);
     bool known = false;
     for (const auto& k : kKnown) known = known || k == name;
     if (!known) {
@@ -74,9 +76,11 @@ void check_faults(const std::string& list) {
       for (const auto& k : kKnown) all += (all.empty() ? "" : ", ") + k;
       throw UsageError("unknown fault '" + name + "'; the faults are " + all);
     }
-    if (name != "none") throw UsageError("fault '" + name + "' is not implemented yet; only 'none' is");
+    if (name != "none" && name != "lying-fastforward")
+      throw UsageError("fault '" + name + "' is not implemented yet; 'none' and 'lying-fastforward' are");
   }
-  if (!any) throw UsageError("--faults needs at least one fault name (e.g. none)");
+  if (names.empty()) throw UsageError("--faults needs at least one fault name (e.g. none)");
+  return names;
 }
 
 std::string hex64(std::uint64_t v) {
@@ -91,7 +95,7 @@ int run_sim(const SimArgs& args) {
   SimOptions base;
   try {
     seeds = parse_seeds(args.seeds);
-    check_faults(args.faults);
+    const auto faults = check_faults(args.faults);
     if (!(args.duration_s > 0) || args.duration_s > 1e6)
       throw UsageError("--duration must be a positive number of virtual seconds (at most 1e6)");
     if (args.slow >= args.nodes && args.slow > 0)
@@ -103,6 +107,13 @@ int run_sim(const SimArgs& args) {
     base.tx_per_s = args.tx_rate;
     base.max_deliveries = args.steps;
     if (args.log) base.log = &std::cerr;
+    base.late_nodes = args.late;
+    for (const auto& f : faults) {
+      if (f != "lying-fastforward") continue;
+      // Node 0 lies in every fast-forward answer; someone must be catching up to be lied to.
+      base.lying_fastforward = true;
+      base.late_nodes = std::max<std::size_t>(base.late_nodes, 1);
+    }
     validate(base);
   } catch (const std::exception& e) {
     std::cerr << "chatter sim: " << e.what() << "\n";
@@ -147,6 +158,25 @@ int run_sim(const SimArgs& args) {
     run["sim_events_per_wall_s"] = wall > 0 ? static_cast<double>(r.events_total) / wall : 0.0;
     run["trace_hash"] = hex64(r.trace_hash);
     if (!r.nodes.empty()) run["state_hash_node0"] = to_hex(r.nodes[0].state_hash);
+    if (base.late_nodes > 0) {
+      nlohmann::ordered_json late = nlohmann::ordered_json::array();
+      for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+        const auto& n = r.nodes[i];
+        if (!n.late) continue;
+        nlohmann::ordered_json l;
+        l["node"] = i;
+        l["fast_forwards"] = n.fast_forwards;
+        l["fast_forward_block"] = n.fast_forward_block ? nlohmann::ordered_json(*n.fast_forward_block) : nullptr;
+        l["refused_answers"] = n.fast_forward_refusals;
+        if (!n.last_fast_forward_error.empty()) l["last_refusal"] = n.last_fast_forward_error;
+        l["babbling_at_s"] = n.babbling_ns < 0 ? nlohmann::ordered_json(nullptr)
+                                               : nlohmann::ordered_json(static_cast<double>(n.babbling_ns) / 1e9);
+        l["blocks"] = n.blocks;
+        late.push_back(std::move(l));
+      }
+      run["late_nodes"] = std::move(late);
+    }
+    if (base.lying_fastforward) run["forged_answers"] = r.forged_answers;
     if (!r.diagnostics.empty()) run["diagnostics"] = r.diagnostics;
     runs.push_back(std::move(run));
     if (seed == seeds.second) break;
@@ -161,6 +191,7 @@ int run_sim(const SimArgs& args) {
   out["faults"] = args.faults;
   out["duration_s"] = args.duration_s;
   out["slow_nodes"] = base.slow_nodes;
+  out["late_nodes"] = base.late_nodes;
   out["tx_per_s"] = args.tx_rate;
   if (args.steps > 0) out["steps"] = args.steps;
   out["wall_s"] = wall_total;
@@ -183,7 +214,9 @@ Command add_sim_command(CLI::App& root) {
   app->add_option("--nodes", args->nodes, "Validators in the simulated network (default 4)")
       ->check(CLI::Range(1, 1000));
   app->add_option("--faults", args->faults,
-                  "Comma-separated faults to inject; only 'none' (the default) is implemented yet");
+                  "Comma-separated faults to inject: 'none' (the default) or 'lying-fastforward' (node 0 "
+                  "forges every fast-forward answer; implies --late 1); the others of spec/cli.md are refused "
+                  "for now");
   app->add_option("--steps", args->steps, "Stop each run after K delivered messages (default: no cap)")
       ->check([](const std::string& s) -> std::string {
         if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos ||
@@ -197,6 +230,9 @@ Command add_sim_command(CLI::App& root) {
       "Make the last K nodes slow: 200 ms extra latency on every message to or from them (default 0)");
   app->add_option("--tx-rate", args->tx_rate, "Transactions submitted per virtual second (default 200)")
       ->check(CLI::Range(0.0, 1e6));
+  app->add_option("--late", args->late,
+                  "The last K validators are down for the first quarter of the run, then start with fast-sync "
+                  "(default 0)");
   app->add_flag("--log", args->log, "Print every delivery and block commit on standard error");
   app->add_flag("--compact", args->compact, "Print the JSON on one line");
   return Command{app, [args] { return run_sim(*args); }};

@@ -63,7 +63,7 @@ std::string log_path(const NodeProcess& p) { return (fs::path(p.dir) / "node.log
 
 void check_args(const TestnetArgs& a) {
   if (a.store) throw UsageError("option --store is not implemented yet");
-  if (a.late > 0) throw UsageError("option --late is not implemented yet");
+  if (a.late > 16) throw UsageError("--late must be at most 16");
   if (a.crash > 0) throw UsageError("option --crash is not implemented yet");
   if (a.join > 0) throw UsageError("option --join is not implemented yet");
   if (a.leave > 0) throw UsageError("option --leave is not implemented yet");
@@ -84,10 +84,12 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
     fs::create_directories(dir, ec);
     if (ec) throw UsageError("cannot create --dir " + dir + ": " + ec.message());
   }
-  const auto ports = pick_free_ports(2 * a.nodes);
-  std::vector<NodeProcess> nodes(a.nodes);
+  // Late validators are in the genesis set like the others; they start at half the duration.
+  const std::size_t total = a.nodes + a.late;
+  const auto ports = pick_free_ports(2 * total);
+  std::vector<NodeProcess> nodes(total);
   std::vector<Peer> peers;
-  for (std::size_t i = 0; i < a.nodes; ++i) {
+  for (std::size_t i = 0; i < total; ++i) {
     auto& n = nodes[i];
     n.index = i;
     n.dir = (fs::path(dir) / ("node" + std::to_string(i))).string();
@@ -105,21 +107,24 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
   return nodes;
 }
 
-void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a) {
-  const std::string exe = self_executable();
-  for (auto& n : nodes) {
-    n.pid = spawn_process(exe,
-                          {"run", "--datadir", n.dir, "--proxy-listen", "127.0.0.1:" + std::to_string(n.proxy_port),
-                           "--report", report_path(n), "--heartbeat", a.heartbeat},
-                          log_path(n));
-    n.running = true;
-  }
+void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync) {
+  std::vector<std::string> args{"run",      "--datadir",        n.dir, "--proxy-listen", "127.0.0.1:" + std::to_string(n.proxy_port),
+                                "--report", report_path(n), "--heartbeat", a.heartbeat};
+  if (fast_sync) args.push_back("--fast-sync");
+  n.pid = spawn_process(self_executable(), args, log_path(n));
+  n.running = true;
 }
 
-// Waits until every proxy port accepts; throws with the log tail of the culprit otherwise.
+// The genesis validators that start at once (the late ones start at half the duration).
+void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a) {
+  for (std::size_t i = 0; i < a.nodes; ++i) start_node(nodes[i], a, false);
+}
+
+// Waits until every started node's proxy port accepts; throws with the log tail of the culprit otherwise.
 void wait_ready(std::vector<NodeProcess>& nodes, std::chrono::seconds limit) {
   const auto deadline = Clock::now() + limit;
   std::vector<bool> ready(nodes.size(), false);
+  for (auto& n : nodes) ready[n.index] = !n.running;
   for (;;) {
     bool all = true;
     for (auto& n : nodes) {
@@ -180,6 +185,21 @@ int run_testnet(TestnetArgs a) {
 
   NodeGuard guard{nodes};
   nlohmann::ordered_json died = nlohmann::ordered_json::array();
+  // Late nodes: when they started, and when their report first said Babbling after a fast-forward
+  // or after catching up by gossip.
+  bool late_started = false;
+  Clock::time_point late_t0{};
+  std::vector<std::optional<double>> caught_up_s(a.late);
+  auto track_late = [&](const std::vector<std::optional<NodeReport>>& reports) {
+    if (!late_started) return;
+    for (std::size_t k = 0; k < a.late; ++k) {
+      const auto& r = reports[a.nodes + k];
+      if (caught_up_s[k] || !r || r->state != "Babbling" || !r->last_block_index) continue;
+      caught_up_s[k] = std::chrono::duration<double>(Clock::now() - late_t0).count();
+      std::cerr << "testnet: late node" << a.nodes + k << " is Babbling after " << *caught_up_s[k] << " s ("
+                << (r->fast_forwards > 0 ? "fast-forwarded" : "caught up by gossip") << ")\n";
+    }
+  };
   std::vector<std::unique_ptr<LoadGenerator>> loads;
   double load_s = 0;
   try {
@@ -187,7 +207,8 @@ int run_testnet(TestnetArgs a) {
     wait_ready(nodes, std::chrono::seconds(15));
     std::cerr << "testnet: all " << a.nodes << " nodes accept transactions\n";
 
-    for (const auto& n : nodes) {
+    for (std::size_t i = 0; i < a.nodes; ++i) {
+      const auto& n = nodes[i];
       LoadGenerator::Options o;
       o.moniker = "node" + std::to_string(n.index);
       o.port = n.proxy_port;
@@ -206,10 +227,18 @@ int run_testnet(TestnetArgs a) {
     };
     std::vector<Seen> seen(nodes.size());
     const auto end = t0 + std::chrono::microseconds(std::llround(a.duration_s * 1e6));
+    const auto late_at = t0 + std::chrono::microseconds(std::llround(a.duration_s * 5e5));
     for (auto next = t0 + std::chrono::seconds(1); Clock::now() < end; next += std::chrono::seconds(1)) {
-      std::this_thread::sleep_until(std::min(end, next));
+      std::this_thread::sleep_until(std::min({end, next, late_at > Clock::now() ? late_at : end}));
+      if (a.late > 0 && !late_started && Clock::now() >= late_at) {
+        for (std::size_t i = a.nodes; i < nodes.size(); ++i) start_node(nodes[i], a, true);
+        late_started = true;
+        late_t0 = Clock::now();
+        std::cerr << "testnet: started " << a.late << " late node(s) with --fast-sync\n";
+      }
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
+      track_late(reports);
       std::ostringstream line;
       line << "testnet: t=" << std::llround(std::chrono::duration<double>(Clock::now() - t0).count()) << "s";
       std::uint64_t accepted = 0;
@@ -226,6 +255,7 @@ int run_testnet(TestnetArgs a) {
         }
         line << " | node" << i << " blocks=" << (r && r->last_block_index ? *r->last_block_index + 1 : 0)
              << " tx/s=" << std::llround(seen[i].rate);
+        if (i >= a.nodes) line << " " << (r ? r->state : std::string(late_started ? "starting" : "waiting"));
       }
       std::cerr << line.str() << "\n";
     }
@@ -241,9 +271,10 @@ int run_testnet(TestnetArgs a) {
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
       bool same = true;
+      track_late(reports);
       for (const auto& r : reports)
         same = same && r && r->last_block_index && r->last_block_index == reports.front()->last_block_index &&
-               r->transactions >= submitted;
+               (r->transactions >= submitted || r->fast_forwards > 0);
       if (same) {
         converged = true;
         break;
@@ -303,7 +334,7 @@ int run_testnet(TestnetArgs a) {
   }
 
   nlohmann::ordered_json s;
-  s["nodes"] = a.nodes;
+  s["nodes"] = a.nodes + a.late;
   s["duration_s"] = a.duration_s;
   s["tx_submitted"] = submitted;
   s["tx_committed"] = agree.tx_committed;
@@ -312,7 +343,21 @@ int run_testnet(TestnetArgs a) {
   s["last_block_index"] = last_blocks;
   s["state_hashes_equal"] = agree.state_hashes_equal;
   s["blocks_equal"] = agree.blocks_equal;
-  s["late_nodes"] = nlohmann::ordered_json::array();
+  nlohmann::ordered_json late = nlohmann::ordered_json::array();
+  bool late_ok = true;
+  for (std::size_t k = 0; k < a.late; ++k) {
+    const NodeReport& r = reports[a.nodes + k];
+    const bool caught_up = caught_up_s[k].has_value() && r.last_block_index.has_value();
+    late_ok = late_ok && caught_up;
+    late.push_back({{"id", a.nodes + k},
+                    {"caught_up", caught_up},
+                    {"state", r.state},
+                    {"catch_up_s", caught_up_s[k] ? nlohmann::ordered_json(*caught_up_s[k]) : nlohmann::ordered_json(nullptr)},
+                    {"bytes_received", r.bytes_received},
+                    {"fast_forwards", r.fast_forwards},
+                    {"fast_forward_block", r.fast_forward_block ? nlohmann::ordered_json(*r.fast_forward_block) : nlohmann::ordered_json(nullptr)}});
+  }
+  s["late_nodes"] = late;
   s["crashes"] = nlohmann::ordered_json::array();
   s["membership"] = {{"joined", 0}, {"left", 0}, {"validator_sets_equal", true}};
   s["dir"] = dir;
@@ -334,7 +379,7 @@ int run_testnet(TestnetArgs a) {
     if (!out) std::cerr << "chatter testnet: cannot write the summary to " << a.summary << "\n";
   }
   const bool held = agree.blocks_equal && agree.state_hashes_equal && agree.tx_committed > 0 && died.empty() &&
-                    clean_exit && all_reports && load_errors.empty();
+                    clean_exit && all_reports && load_errors.empty() && late_ok;
   return held ? 0 : 1;
 }
 
@@ -353,7 +398,10 @@ Command add_testnet_command(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--tx-size", args->tx_size, "Bytes per transaction")->capture_default_str();
   app->add_flag("--store", args->store, "Nodes persist to LMDB (not implemented yet)");
-  app->add_option("--late", args->late, "Late validators (not implemented yet)")->capture_default_str();
+  app->add_option("--late", args->late,
+                  "K extra validators of the genesis set that start at half the duration with --fast-sync and must "
+                  "catch up")
+      ->capture_default_str();
   app->add_option("--crash", args->crash, "Crash and restart nodes (not implemented yet)")->capture_default_str();
   app->add_option("--join", args->join, "Nodes that join during the run (not implemented yet)")->capture_default_str();
   app->add_option("--leave", args->leave, "Validators that leave (not implemented yet)")->capture_default_str();

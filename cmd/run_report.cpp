@@ -37,6 +37,13 @@ nlohmann::ordered_json stats_json(const NodeStats& s) {
   j["refused_events"] = s.refused_events;
   j["app_errors"] = s.app_errors;
   j["state_hash"] = to_hex(s.state_hash);
+  j["snapshot_anchor"] = optional_json(s.snapshot_anchor);
+  j["fast_forwards"] = s.fast_forwards;
+  j["fast_forward_refusals"] = s.fast_forward_refusals;
+  j["fast_forwards_served"] = s.fast_forwards_served;
+  j["fast_forward_block"] = optional_json(s.fast_forward_block);
+  j["last_fast_forward_error"] = s.last_fast_forward_error;
+  j["catch_up_status"] = s.catch_up_status;
   return j;
 }
 
@@ -101,6 +108,8 @@ bool RunReport::write(const NodeStats& stats, bool exited, std::string& error) {
   j["latency_ms_histogram"] = std::move(hist);
   j["probe_committed_transactions"] = probe_.committed_transactions();
   j["stats"] = stats_json(stats);
+  j["bytes_received"] = bytes_received_;
+  j["bytes_sent"] = bytes_sent_;
   j["exited"] = exited;
   j["written_unix_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())

@@ -27,6 +27,11 @@ class RunReport {
 
   // Writes the report for `stats`; false with a sentence in `error` on I/O failure.
   bool write(const NodeStats& stats, bool exited, std::string& error);
+  // Gossip transport totals ("bytes_sent", "bytes_received"), written with the next report.
+  void set_transport(std::uint64_t bytes_sent, std::uint64_t bytes_received) {
+    bytes_sent_ = bytes_sent;
+    bytes_received_ = bytes_received;
+  }
 
  private:
   struct BlockEntry {
@@ -35,6 +40,7 @@ class RunReport {
     std::uint64_t txs = 0;
   };
   void read_new_blocks(const NodeStats& stats);
+  std::uint64_t bytes_received_ = 0, bytes_sent_ = 0;
 
   std::string path_;
   const Store& store_;

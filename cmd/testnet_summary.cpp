@@ -26,6 +26,11 @@ std::optional<NodeReport> read_report(const std::string& path, std::string& erro
     r.state_hash = j.at("stats").at("state_hash").get<std::string>();
     r.exited = j.at("exited").get<bool>();
     r.written_unix_ms = j.value("written_unix_ms", std::int64_t{0});
+    const auto& st = j.at("stats");
+    r.fast_forwards = st.value("fast_forwards", std::uint64_t{0});
+    if (st.contains("fast_forward_block") && !st.at("fast_forward_block").is_null())
+      r.fast_forward_block = st.at("fast_forward_block").get<std::uint64_t>();
+    r.bytes_received = j.value("bytes_received", std::uint64_t{0});
     return r;
   } catch (const nlohmann::json::exception& e) {
     error = path + " is not a valid report (" + e.what() + ")";

@@ -25,6 +25,9 @@ struct NodeReport {
   std::string state_hash;          // after the last committed block
   bool exited = false;
   std::int64_t written_unix_ms = 0;
+  std::uint64_t fast_forwards = 0;
+  std::optional<std::uint64_t> fast_forward_block;
+  std::uint64_t bytes_received = 0;  // gossip transport, since the node started
 };
 
 // Reads one report; nullopt with a sentence in `error` when missing or malformed.

@@ -78,7 +78,7 @@ TEST_CASE("cli.md testnet: 3 nodes under load agree on blocks and state and comm
 
 TEST_CASE("cli.md testnet: options of later issues are refused with exit 2 and one line") {
   ScratchDir scratch;
-  for (const std::string opt : {"--store", "--late 1", "--crash 1", "--join 1", "--leave 1"}) {
+  for (const std::string opt : {"--store", "--crash 1", "--join 1", "--leave 1"}) {
     const Run r = run_exe(scratch, "testnet " + opt + " --dir " + quote((scratch.path / "t").string()));
     CHECK(r.status == 2);
     CHECK(lines(r.err) == 1);
@@ -135,7 +135,7 @@ TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard er
   }
   SUBCASE("unimplemented options") {
     write_text(node / "peers.json", "[" + self + "," + other + "]");
-    for (const std::string opt : {"--store", "--bootstrap", "--fast-sync", "--join-timeout 1s", "--suspend-limit 3",
+    for (const std::string opt : {"--store", "--bootstrap", "--join-timeout 1s", "--suspend-limit 3",
                                   "--cache-size 10", "--client-connect 127.0.0.1:1339",
                                   "--service-listen 127.0.0.1:8000"}) {
       const Run r = run_exe(scratch, "run" + datadir + " " + opt);
