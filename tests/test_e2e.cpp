@@ -76,6 +76,30 @@ TEST_CASE("cli.md testnet: 3 nodes under load agree on blocks and state and comm
   }
 }
 
+TEST_CASE("cli.md testnet --late 1 (FastSync): the late validator fast-forwards, then holds the same blocks") {
+  ScratchDir scratch;
+  const fs::path dir = scratch.path / "net";
+  const Run r = run_exe(scratch, "testnet --nodes 4 --late 1 --duration 8 --tx-rate 1000 --dir " + quote(dir.string()));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 0);
+  const auto summary = nlohmann::json::parse(r.out);
+  CHECK(summary.at("nodes") == 5);
+  CHECK(summary.at("blocks_equal") == true);
+  CHECK(summary.at("state_hashes_equal") == true);
+  REQUIRE(summary.at("late_nodes").size() == 1);
+  const auto& late = summary.at("late_nodes").at(0);
+  CHECK(late.at("id") == 4);
+  CHECK(late.at("caught_up") == true);
+  CHECK(late.at("fast_forwards") == 1);
+  CHECK(late.at("fast_forward_block").get<std::int64_t>() > 0);
+  CHECK(late.at("catch_up_s").get<double>() > 0);
+  CHECK(late.at("bytes_received").get<std::uint64_t>() > 0);
+  // It committed blocks of its own after the fast-forward, equal to the others' (blocks_equal).
+  const auto report = nlohmann::json::parse(read_text(dir / "node4" / "report.json"));
+  CHECK(report.at("last_block_index").get<std::int64_t>() > late.at("fast_forward_block").get<std::int64_t>());
+  CHECK(read_text(dir / "node4" / "node.log").find("msg=fast-forwarded") != std::string::npos);
+}
+
 TEST_CASE("cli.md testnet: options of later issues are refused with exit 2 and one line") {
   ScratchDir scratch;
   for (const std::string opt : {"--store", "--crash 1", "--join 1", "--leave 1"}) {
