@@ -130,6 +130,15 @@ InsertResult Hashgraph::insert(EventPtr e, bool preverified) {
   return res;
 }
 
+InsertResult Hashgraph::insert_stored(EventPtr e, std::uint64_t position) {
+  if (!e) return {InsertError::kMalformed, "null event"};
+  std::int32_t sp_id = Impl::kNone, op_id = Impl::kNone;
+  InsertResult res = impl_->check(*e, true, sp_id, op_id);
+  if (!res.ok()) return res;
+  impl_->add(std::move(e), sp_id, op_id, position);
+  return res;
+}
+
 void Hashgraph::run_consensus() {
   Impl& m = *impl_;
   if (m.fame_dirty) {

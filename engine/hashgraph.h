@@ -98,6 +98,15 @@ class Hashgraph {
     return insert(std::make_shared<const Event>(e), preverified);
   }
 
+  // For restart: inserts an event read back from the store at `position` of its insertion order
+  // (Store::events_from), without writing it again and without checking its signature (it was
+  // checked when first inserted). Refusals as insert().
+  InsertResult insert_stored(EventPtr e, std::uint64_t position);
+  // The store metadata key under which processing round r records (u64 LE) the position of the
+  // store's insertion order from which a restart from r's Frame must re-insert events: every event
+  // received after r, or not yet, is at or after it.
+  static std::string resume_key(std::int64_t round);
+
   // Decides fame, round received, and processes decided rounds in order (appending to the consensus
   // order, building Frames and Blocks). Cheap when nothing changed.
   void run_consensus();

@@ -133,6 +133,18 @@ void Hashgraph::Impl::decide_round_received() {
   undetermined_next.resize(keep);
 }
 
+std::uint64_t Hashgraph::Impl::resume_position(std::int64_t r) const {
+  // Every event not received in a round <= r: the undetermined ones and those received in later
+  // rounds that are decided but not processed yet.
+  std::uint64_t low = store.event_count();
+  for (std::uint32_t x : undetermined) low = std::min(low, spos[x]);
+  for (std::int64_t k = r + 1; k <= last_round; ++k)
+    for (std::uint32_t x : rounds[static_cast<std::size_t>(k)].received) low = std::min(low, spos[x]);
+  return low;
+}
+
+std::string Hashgraph::resume_key(std::int64_t round) { return "resume:" + std::to_string(round); }
+
 void Hashgraph::Impl::process_decided_rounds() {
   while (next_process <= last_round && rounds[static_cast<std::size_t>(next_process)].decided) {
     const std::int64_t r = next_process;
@@ -155,6 +167,10 @@ void Hashgraph::Impl::process_decided_rounds() {
     store.put_frame(f);
     R.processed = true;
     ++next_process;
+    // Where a restart from this Frame resumes re-inserting stored events (Hashgraph::resume_key).
+    Writer w;
+    w.u64(resume_position(r));
+    store.put_meta(resume_key(r), w.take());
   }
 }
 

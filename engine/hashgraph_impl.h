@@ -66,6 +66,8 @@ struct Hashgraph::Impl {
   std::vector<std::uint8_t> witness;
   std::vector<std::int8_t> fame;      // -1 undecided, 0 not famous, 1 famous
   std::vector<std::int32_t> wpos;     // position in its round's witness list, or -1
+  std::vector<std::uint64_t> spos;    // position in the store's insertion order (kNoPos: unknown)
+  static constexpr std::uint64_t kNoPos = ~0ULL;
   std::vector<std::int32_t> la;       // lastAncestors, id*C + slot, kNone when none
   std::vector<std::int32_t> fd;       // firstDescendants, id*C + slot, kNoDescendant when none
   HashIndex id_index;
@@ -112,7 +114,10 @@ struct Hashgraph::Impl {
   InsertResult check(const Event& e, bool preverified, std::int32_t& sp_id, std::int32_t& op_id) const;
   // Gives the event its id and coordinates (lastAncestors, firstDescendants); returns the id.
   std::uint32_t push_event(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
-  void add(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
+  // `position`: where the event is in the store's insertion order; kNoPos: write it to the store now.
+  void add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, std::uint64_t position = kNoPos);
+  // The store position from which a restart from the Frame of round r must re-insert events.
+  std::uint64_t resume_position(std::int64_t r) const;
 
   // hashgraph_reset.cpp: the events of a Frame and its Roots, with the values the Frame carries.
   std::string reset_from(const Frame& f, std::uint64_t next_block);

@@ -93,7 +93,7 @@ std::uint32_t Hashgraph::Impl::push_event(EventPtr e, std::int32_t sp_id, std::i
   return id;
 }
 
-void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
+void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, std::uint64_t position) {
   const std::uint32_t s = slot_of.at(e->creator());
   const std::uint32_t id = push_event(e, sp_id, op_id);
 
@@ -147,7 +147,11 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {
   undetermined.push_back(id);
   // After a reset from the Frame of round floor_round, every undetermined event is received later.
   undetermined_next.push_back(std::max<std::int64_t>(r + 1, floor_round + 1));
-  store.put_event(e);
+  if (position == kNoPos) {
+    position = store.event_count();
+    store.put_event(e);
+  }
+  spos.push_back(position);
 }
 
 }  // namespace chatter

@@ -104,6 +104,7 @@ std::string Hashgraph::Impl::reset_from(const Frame& f, std::uint64_t next_block
     rr.push_back(b->in_frame ? static_cast<std::int32_t>(f.round) : kNone);
     fame.push_back(-1);
     witness.push_back(b->fe->witness ? 1 : 0);
+    spos.push_back(kNoPos);
     RoundInfo& info = round_info(r);
     if (b->fe->witness) {
       wpos.push_back(static_cast<std::int32_t>(info.witnesses.size()));

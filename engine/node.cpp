@@ -3,6 +3,8 @@
 // or when it has something to pack).
 #include "engine/node.h"
 
+#include <exception>
+
 #include "engine/node_impl.h"
 
 namespace chatter {
@@ -21,19 +23,44 @@ const char* to_string(NodeState s) {
 
 Node::Node(NodeConfig config, Store& store, AppProxy& app)
     : impl_(std::make_unique<Impl>(std::move(config), store, app)) {
+  if (impl_->cfg.bootstrap) {
+    store.begin_batch();
+    impl_->bootstrap();
+    store.end_batch();
+  }
   if (impl_->state == NodeState::kCatchingUp) impl_->stats.catch_up_status = "starting with fast-sync";
   impl_->app.on_state_changed(impl_->state);
 }
 
 Node::~Node() = default;
 
+// One store batch per call (see node.h, "Batches").
+struct BatchScope {
+  explicit BatchScope(Store& s) : store(s), exceptions(std::uncaught_exceptions()) { store.begin_batch(); }
+  // A store failure at the end of the batch is an environment failure: it propagates to the host
+  // (unless an exception is already on its way).
+  ~BatchScope() noexcept(false) {
+    if (std::uncaught_exceptions() > exceptions) {
+      try {
+        store.end_batch();
+      } catch (...) {
+      }
+      return;
+    }
+    store.end_batch();
+  }
+  Store& store;
+  int exceptions;
+};
+
 std::vector<Envelope> Node::tick(std::int64_t now) {
   Impl& m = *impl_;
+  BatchScope batch(m.store);
   std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
   if (m.state == NodeState::kCatchingUp) return m.catch_up_tick(now);
   if (m.state != NodeState::kBabbling) return out;
-  if (!m.uncommitted.empty()) m.commit_pending();
+  if (!m.uncommitted.empty() || !m.recommit.empty() || m.pending_restore) m.commit_pending();
   if (m.in_flight && now >= m.in_flight->deadline) {
     // An unanswered peer is left aside for a while (doubling up to kMaxBackoff) so that a node that
     // is down does not cost every gossip round that picks it a whole timeout.
@@ -76,6 +103,7 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
 
 std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, std::int64_t now) {
   Impl& m = *impl_;
+  BatchScope batch(m.store);
   std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
   if (m.state == NodeState::kShutdown) return out;

@@ -21,6 +21,17 @@
 // the node tries the next peer; a peer that failed is not asked again during this catch-up. Every
 // wait has a timeout. When no peer can serve a fast-forward, the node falls back to gossip.
 //
+// Restart (NodeConfig::bootstrap). The node resumes from the store without replaying history: it
+// resets its graph from the Frame of its last committed block, re-inserts only the stored events
+// that were not yet received by that Frame's round (from the position recorded with the Frame,
+// Hashgraph::resume_key), restores the app from the latest stored snapshot and re-commits the
+// stored blocks after it, checking each state hash against the stored block's (a difference is
+// reported as application non-determinism: stats().app_nondeterminism, last_app_error). The
+// constructor throws std::runtime_error with one sentence when the store is inconsistent.
+//
+// Batches: every tick() and receive() is one store batch (Store::begin_batch/end_batch), so a
+// persistent store holds each message's insertions, consensus and commits as a whole or not at all.
+//
 // Snapshots: after committing block i with i % snapshot_interval == 0 the node takes the app's
 // snapshot, keeps it in the store (the last keep_snapshots of them) and puts its BLAKE2b-256 hash in
 // the block (snapshot_hash) before signing it, so a signed block vouches for its snapshot.
@@ -53,6 +64,7 @@ struct NodeConfig {
   std::size_t max_tx_per_event = 10'000;        // transactions packed into one event
   std::uint64_t seed = 0;                       // peer choice and jitter
   bool fast_sync = false;                       // start in CatchingUp
+  bool bootstrap = false;                       // resume from what the store holds (see "Restart")
   std::uint64_t snapshot_interval = 10;         // snapshot every this many blocks (0: never)
   std::size_t keep_snapshots = 3;               // snapshots kept to serve fast-forwards
   // A sync showing the peer holds more than this many events we lack starts a fast-forward
@@ -91,6 +103,10 @@ struct NodeStats {
   std::string last_fast_forward_error;              // "peer N: reason"
   std::string catch_up_status;                      // what CatchingUp is doing now (human text)
   std::uint64_t catch_up_bytes = 0;                 // bytes of fast-forward answers received
+  bool bootstrapped = false;                        // resumed from the store at start
+  std::uint64_t recommitted_blocks = 0;             // stored blocks re-applied to the app at restart
+  std::uint64_t app_nondeterminism = 0;             // state hashes that differed from the stored ones
+  std::string last_app_error;
 };
 
 class Node {

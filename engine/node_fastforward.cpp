@@ -105,21 +105,19 @@ bool Node::Impl::try_restore(std::int64_t now) {
     return false;
   }
 
-  // Everything checked: switch over, persisted as one batch before any event is created.
-  store.begin_batch();
+  // Everything checked: switch over, persisted in this call's batch before any event is created.
   for (const Root& root : r.frame.roots)
     for (const FrameEvent& fe : root.events) store.put_event(fe.event);
   for (const FrameEvent& fe : r.frame.events) store.put_event(fe.event);
   store.put_frame(r.frame);
   store.put_snapshot(b.index(), r.snapshot);
   store.put_block(b);
-  store.end_batch();
 
   graph = std::move(catch_up.next_graph);
-  slot_of_id.clear();
-  const auto& creators = graph->known_creators();
-  for (std::size_t s = 0; s < creators.size(); ++s) slot_of_id.emplace(peer_id_of(creators[s]), s);
+  rebuild_slots();
   uncommitted.clear();
+  recommit.clear();
+  pending_restore.reset();
   front_answer.reset();
   own_signatures.clear();
   for (auto it = early_signatures.begin(); it != early_signatures.end();)

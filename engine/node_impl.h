@@ -19,8 +19,7 @@ struct Node::Impl {
     CHATTER_INVARIANT(cfg.genesis.contains(my_key));
     for (const auto& p : cfg.genesis.peers())
       if (p.pub_key != my_key) peers.push_back(p.id());
-    const auto& creators = graph->known_creators();
-    for (std::size_t s = 0; s < creators.size(); ++s) slot_of_id.emplace(peer_id_of(creators[s]), s);
+    rebuild_slots();
     stats.id = my_id;
     stats.moniker = cfg.moniker;
     if (cfg.fast_sync && !peers.empty()) state = NodeState::kCatchingUp;
@@ -87,12 +86,24 @@ struct Node::Impl {
   bool try_restore(std::int64_t now);  // kRestore: true when the node switched over
   FastForwardResponse serve(std::uint32_t from, const FastForwardRequest& req, std::int64_t now);
   std::uint64_t events_lacking(const KnownIndexes& theirs) const;
+
+  // ---- restart (node_bootstrap.cpp) ----
+  void bootstrap();
+  bool recover_app();  // pending restore and re-commits first; false while some remain
+  std::optional<Bytes> pending_restore;       // snapshot to restore before anything is committed
+  std::optional<std::uint64_t> pending_restore_index;
+  std::deque<Block> recommit;                 // stored blocks to re-apply, in order
+  void rebuild_slots() {
+    slot_of_id.clear();
+    const auto& creators = graph->known_creators();
+    for (std::size_t s = 0; s < creators.size(); ++s) slot_of_id.emplace(peer_id_of(creators[s]), s);
+  }
   void set_state(NodeState s);
 
   static constexpr std::size_t kMaxEarlySignatureBlocks = 1024;
 
   bool busy() const {
-    return !pool.empty() || !own_signatures.empty() || !uncommitted.empty() ||
+    return !pool.empty() || !own_signatures.empty() || !uncommitted.empty() || !recommit.empty() ||
            graph->undetermined_payload_count() > 0;
   }
 
@@ -196,6 +207,7 @@ struct Node::Impl {
   }
 
   void commit_pending() {
+    if (!recover_app()) return;
     while (!uncommitted.empty()) {
       Block& b = uncommitted.front();
       b.mutable_body().prev_block_hash = last_block_hash;
@@ -204,8 +216,9 @@ struct Node::Impl {
           front_answer = app.commit_block(b);
         } catch (const AppBusy&) {
           return;  // the adapter is still waiting for the app: ask again on a later tick
-        } catch (const AppError&) {
+        } catch (const AppError& e) {
           ++stats.app_errors;
+          stats.last_app_error = e.what();
           return;  // retried on the next tick; the block stays first in line
         }
       }

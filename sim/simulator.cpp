@@ -27,7 +27,7 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
   Rng r(seed ^ (0x9e3779b97f4a7c15ULL * (stream + 1)));
   return r.next();
 }
-enum Stream : std::uint64_t { kNetwork = 1, kTransactions = 2, kStart = 3, kLies = 4, kNodeBase = 100 };
+enum Stream : std::uint64_t { kNetwork = 1, kTransactions = 2, kStart = 3, kLies = 4, kCrashes = 5, kNodeBase = 100 };
 
 // Hash of a long sequence of records without holding it: records are appended to a buffer that is
 // folded into a running BLAKE2b-256 chain (digest = H(digest || buffer)) every 64 KiB and at the end.
@@ -59,7 +59,7 @@ class TraceHasher {
 using Key = std::pair<std::int64_t, std::uint64_t>;  // (virtual time, insertion sequence)
 
 struct Item {
-  enum class Kind { kTick, kDeliver, kSubmit } kind = Kind::kTick;
+  enum class Kind { kTick, kDeliver, kSubmit, kCrash, kRestart } kind = Kind::kTick;
   std::size_t node = 0;  // the node that acts
   std::size_t from = 0;  // deliveries: the sender
   Message message;
@@ -72,6 +72,9 @@ struct SimNode {
   SimApp app;
   std::int64_t start_ns = 0;  // down (messages lost, no ticks) before this
   bool late = false;
+  bool down = false;          // crashed, not restarted yet
+  std::uint64_t crashes = 0;
+  NodeConfig config;          // to restart it
   std::int64_t babbling_ns = -1;
   std::unique_ptr<Node> node;
   std::uint32_t id = 0;
@@ -116,6 +119,7 @@ class Simulation {
       cfg.fast_sync = n->late;
       cfg.snapshot_interval = o.snapshot_interval;
       cfg.catch_up_threshold = o.catch_up_threshold;
+      n->config = cfg;
       n->node = std::make_unique<Node>(std::move(cfg), n->store, n->app);
       n->id = n->node->id();
       index_of_id_.emplace(n->id, i);
@@ -130,6 +134,13 @@ class Simulation {
     for (std::size_t i = 0; i < nodes_.size(); ++i) schedule_tick(i, nodes_[i]->start_ns + start.range(0, 10 * kMs));
     if (tx_interval_ns_ > 0 && (opt_.tx_until_ns < 0 || tx_interval_ns_ <= opt_.tx_until_ns))
       push(tx_interval_ns_, Item{Item::Kind::kSubmit, 0, 0, {}, 0});
+    Rng crash_rng(derive_seed(opt_.seed, kCrashes));
+    const std::size_t early = nodes_.size() - opt_.late_nodes;
+    for (std::size_t k = 0; k < opt_.crashes && early > 0; ++k) {
+      const std::int64_t at = crash_rng.range(opt_.duration_ns / 10, opt_.duration_ns * 6 / 10);
+      const auto who = static_cast<std::size_t>(crash_rng.below(early));
+      push(at, Item{Item::Kind::kCrash, who, 0, {}, 0});
+    }
 
     while (!queue_.empty() && result_.safety_ok) {
       auto handle = queue_.extract(queue_.begin());
@@ -174,7 +185,7 @@ class Simulation {
       auto it = index_of_id_.find(e.to);
       if (it == index_of_id_.end()) continue;  // not a simulated node: nowhere to deliver
       const std::size_t to = it->second;
-      if (now_ < nodes_[to]->start_ns) continue;  // the node is down: the message is lost
+      if (now_ < nodes_[to]->start_ns || nodes_[to]->down) continue;  // the node is down: the message is lost
       if (opt_.lying_fastforward && from == 0) lie(e.message);
       std::int64_t latency = net_rng_.range(opt_.min_latency_ns, opt_.max_latency_ns);
       if (nodes_[from]->slow || nodes_[to]->slow) latency += opt_.slow_latency_ns;
@@ -232,7 +243,14 @@ class Simulation {
 
   void step(Item& item) {
     SimNode& n = *nodes_[item.node];
+    if (n.down && item.kind != Item::Kind::kRestart && item.kind != Item::Kind::kSubmit) return;  // lost
     switch (item.kind) {
+      case Item::Kind::kCrash:
+        crash(item.node);
+        return;
+      case Item::Kind::kRestart:
+        restart(item.node);
+        break;
       case Item::Kind::kTick:
         n.pending_tick.reset();
         ++result_.ticks;
@@ -266,6 +284,37 @@ class Simulation {
     trace_.maybe_fold();
   }
 
+  // Fault crash: the node and its app are gone; the store survives.
+  void crash(std::size_t i) {
+    SimNode& n = *nodes_[i];
+    if (n.down || now_ < n.start_ns) return;  // already down: this crash is a no-op
+    if (n.pending_tick) {
+      queue_.erase(*n.pending_tick);
+      n.pending_tick.reset();
+    }
+    // Transactions still in its pool (not yet in an event) die with it: the liveness check no longer
+    // expects them (they stay checked for duplicates if they were in an event after all).
+    for (std::size_t seq = 0; seq < tx_block_.size(); ++seq)
+      if (tx_target_[seq] == i && tx_block_[seq] == kNone) tx_block_[seq] = kLost;
+    n.node.reset();
+    n.down = true;
+    ++n.crashes;
+    if (opt_.log) *opt_.log << "t=" << now_ << " node" << i << " crashes\n";
+    push(now_ + opt_.crash_downtime_ns, Item{Item::Kind::kRestart, i, 0, {}, 0});
+  }
+
+  void restart(std::size_t i) {
+    SimNode& n = *nodes_[i];
+    n.app = SimApp(opt_.snapshot_padding);
+    NodeConfig cfg = n.config;
+    cfg.bootstrap = true;
+    cfg.fast_sync = false;
+    cfg.seed = derive_seed(opt_.seed, kNodeBase + 1000 * (n.crashes + 1) + i);
+    n.node = std::make_unique<Node>(cfg, n.store, n.app);
+    n.down = false;
+    if (opt_.log) *opt_.log << "t=" << now_ << " node" << i << " restarts from its store\n";
+  }
+
   void submit() {
     const std::uint64_t seq = result_.transactions_submitted++;
     const std::size_t target = static_cast<std::size_t>(tx_rng_.below(nodes_.size()));
@@ -274,7 +323,8 @@ class Simulation {
     for (std::size_t b = 8; b < tx.size(); ++b) tx[b] = static_cast<std::uint8_t>(tx_rng_.next());
     tx_submitted_at_.push_back(now_);
     tx_block_.push_back(kNone);
-    if (!nodes_[target]->node->submit(std::move(tx))) {
+    tx_target_.push_back(target);
+    if (nodes_[target]->down || !nodes_[target]->node->submit(std::move(tx))) {
       ++result_.transactions_refused;
       tx_block_.back() = kRefused;
     }
@@ -296,7 +346,7 @@ class Simulation {
     if (!last || (n.seen_last && *last <= *n.seen_last)) return;
     // A node that fast-forwarded holds blocks from the one it fast-forwarded to.
     std::uint64_t from = n.seen_last ? *n.seen_last + 1 : 0;
-    if (!n.seen_last) {
+    if (!n.seen_last && n.node) {
       const auto ff = n.node->stats().fast_forward_block;
       if (ff) from = *ff;
     }
@@ -344,7 +394,7 @@ class Simulation {
         for (int k = 7; k >= 0; --k) seq = (seq << 8) | tx[static_cast<std::size_t>(k)];
         if (seq >= tx_block_.size())
           return fail("block " + std::to_string(idx) + " holds a transaction that was never submitted");
-        if (tx_block_[seq] != kNone)
+        if (tx_block_[seq] != kNone && tx_block_[seq] != kLost)
           return fail("transaction " + std::to_string(seq) + " committed twice (blocks " +
                       std::to_string(tx_block_[seq]) + " and " + std::to_string(idx) + ")");
         tx_block_[seq] = idx;
@@ -363,7 +413,7 @@ class Simulation {
     result_.trace_hash = trace_.finish();
     std::uint64_t common = ~0ULL;
     for (const auto& n : nodes_) {
-      const NodeStats s = n->node->stats();
+      const NodeStats s = n->node ? n->node->stats() : NodeStats{};
       SimNodeSummary sum;
       sum.last_block_index = n->seen_last;
       sum.blocks = n->seen_last ? *n->seen_last + 1 : 0;
@@ -388,6 +438,9 @@ class Simulation {
       sum.last_fast_forward_error = s.last_fast_forward_error;
       sum.babbling_ns = n->babbling_ns;
       sum.app_restores = n->app.restores();
+      sum.crashes = n->crashes;
+      sum.recommitted_blocks = s.recommitted_blocks;
+      sum.app_nondeterminism = s.app_nondeterminism;
       sum.anchor_block = s.anchor_block;
       sum.snapshot_anchor = s.snapshot_anchor;
       result_.blocks_per_node.push_back(sum.blocks);
@@ -415,7 +468,7 @@ class Simulation {
       }
     }
     for (std::size_t seq = 0; seq < tx_block_.size() && tx_submitted_at_[seq] <= mid; ++seq) {
-      if (tx_block_[seq] == kRefused) continue;
+      if (tx_block_[seq] == kRefused || tx_block_[seq] == kLost) continue;
       if (tx_block_[seq] == kNone || tx_block_[seq] >= result_.common_blocks) {
         result_.liveness_ok = false;
         result_.failure = "liveness: transaction " + std::to_string(seq) + " submitted at " +
@@ -449,6 +502,7 @@ class Simulation {
 
   static constexpr std::uint64_t kNone = ~0ULL;
   static constexpr std::uint64_t kRefused = ~0ULL - 1;
+  static constexpr std::uint64_t kLost = ~0ULL - 2;  // in the pool of a node that crashed
 
   const SimOptions& opt_;
   Rng net_rng_;
@@ -463,7 +517,8 @@ class Simulation {
   bool stopped_early_ = false;
   std::vector<GlobalBlock> blocks_;            // by block index: the first copy committed
   std::vector<std::int64_t> tx_submitted_at_;  // by transaction sequence number
-  std::vector<std::uint64_t> tx_block_;        // by sequence number: block index, kNone or kRefused
+  std::vector<std::uint64_t> tx_block_;        // by sequence number: block index, kNone, kRefused or kLost
+  std::vector<std::size_t> tx_target_;         // by sequence number: the node it was submitted to
   TraceHasher trace_;
   SimResult result_;
 };

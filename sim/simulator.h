@@ -69,6 +69,12 @@ struct SimOptions {
   // frame, 6 a block whose peers hash was altered; -1 draws the kind per answer from the seed.
   bool lying_fastforward = false;
   int lying_kind = -1;
+  // Fault `crash`: `crashes` times, at a seeded moment in the first 60% of the run, a seeded node
+  // (never a late one) crashes: its Node and application are destroyed (messages to it are lost),
+  // and after crash_downtime_ns it restarts with NodeConfig::bootstrap from its store (which, like
+  // a disk, survives) and a fresh application.
+  std::size_t crashes = 0;
+  std::int64_t crash_downtime_ns = 2'000'000'000;
 };
 
 // Throws std::invalid_argument with one sentence when the options make no sense (no nodes, a slow
@@ -94,6 +100,8 @@ struct SimNodeSummary {
   std::string last_fast_forward_error;
   std::int64_t babbling_ns = -1;     // late nodes: virtual time they became Babbling after starting
   std::uint64_t app_restores = 0;    // snapshots the app restored (only verified ones reach it)
+  std::uint64_t crashes = 0;         // times this node crashed and restarted from its store
+  std::uint64_t recommitted_blocks = 0, app_nondeterminism = 0;  // at its last restart
   std::optional<std::uint64_t> anchor_block, snapshot_anchor;
 };
 
