@@ -6,6 +6,7 @@
 
 namespace chatter::bench {
 int consensus_main(int argc, char** argv);  // bench_consensus.cpp
+int store_main(int argc, char** argv);      // bench_store.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -14,6 +15,7 @@ constexpr const char* kUsage =
     "usage: chatter-bench <benchmark> [options]\n"
     "benchmarks:\n"
     "  consensus   insertion and consensus throughput on a seeded random gossip graph\n"
+    "  store       LMDB store: batched inserts, lookups of recent and old events, reopen time\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (sub == "consensus") return chatter::bench::consensus_main(argc - 1, argv + 1);
+  if (sub == "store") return chatter::bench::store_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }

@@ -38,7 +38,7 @@ Bytes copy_bytes(const MDB_val& v) {
 
 struct LmdbStore::Env {
   MDB_env* env = nullptr;
-  MDB_dbi events = 0, order = 0, creators = 0, consensus = 0, blocks = 0, frames = 0, snapshots = 0,
+  MDB_dbi events = 0, index = 0, creators = 0, consensus = 0, blocks = 0, frames = 0, snapshots = 0,
           peer_sets = 0, meta = 0;
   MDB_txn* reader = nullptr;  // a read-only transaction reset between reads (MDB_NOTLS), renewed on use
   ~Env() {
@@ -116,7 +116,7 @@ LmdbStore::LmdbStore(const fs::path& dir, Options options)
     ctx.check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "opening its databases");
   };
   open_db("events", &env_->events);
-  open_db("event_order", &env_->order);
+  open_db("event_index", &env_->index);
   open_db("creators", &env_->creators);
   open_db("consensus", &env_->consensus);
   open_db("blocks", &env_->blocks);
@@ -273,15 +273,33 @@ void LmdbStore::end_batch() {
 
 // ---- events ----
 
+// An events record is the event's hash followed by its canonical bytes (body + signature). The hash
+// is recomputed from the stored body and compared with the stored one, so a damaged body cannot pass
+// as the event it is filed under.
+EventPtr LmdbStore::decode_event(const MDB_val& v) const {
+  const lmdb::Context ctx{dir_, options_.map_size};
+  const auto stored = lmdb::read_hash_prefix(v);
+  if (!stored) throw ctx.corrupted("an event record is too short");
+  const std::string name = "event " + to_hex(stored->data.data(), 8);
+  const MDB_val body{v.mv_size - 32, static_cast<std::uint8_t*>(v.mv_data) + 32};
+  auto e = std::make_shared<const Event>(ctx.decode<Event>(body, name));
+  if (e->hash() != *stored) throw ctx.corrupted("the stored " + name + " does not match its hash");
+  return e;
+}
+
 EventPtr LmdbStore::fetch_event(MDB_txn* t, const Hash& h) const {
   const lmdb::Context ctx{dir_, options_.map_size};
-  MDB_val k = val(h), v{};
-  const int rc = mdb_get(t, env_->events, &k, &v);
+  MDB_val k = val(h), pos{};
+  int rc = mdb_get(t, env_->index, &k, &pos);
   if (rc == MDB_NOTFOUND) return nullptr;
+  ctx.check(rc, "reading the event index");
+  if (pos.mv_size != 8) throw ctx.corrupted("an event-index record is damaged");
+  MDB_val v{};
+  rc = mdb_get(t, env_->events, &pos, &v);
+  if (rc == MDB_NOTFOUND) throw ctx.corrupted("the event index names an event that is not stored");
   ctx.check(rc, "reading an event");
-  auto e = std::make_shared<const Event>(ctx.decode<Event>(v, "event " + to_hex(h.data.data(), 8)));
-  // The hash is recomputed from the stored body: a damaged body cannot pass as the event it names.
-  if (e->hash() != h) throw ctx.corrupted("the stored event " + to_hex(h.data.data(), 8) + " does not match its hash");
+  EventPtr e = decode_event(v);
+  if (e->hash() != h) throw ctx.corrupted("the event index files " + to_hex(h.data.data(), 8) + " under another event");
   return e;
 }
 
@@ -289,20 +307,25 @@ void LmdbStore::put_event(const EventPtr& e) {
   if (cache_->find(e->hash())) return;  // the cache holds only stored (or in-batch) events
   const lmdb::Context ctx{dir_, options_.map_size};
   write([&](MDB_txn* t) {
-    const Bytes body = e->encoded();
-    MDB_val k = val(e->hash()), v = val(body);
-    const int rc = mdb_put(t, env_->events, &k, &v, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) return;
-    ctx.check(rc, "writing an event");
+    // Events are filed by position, so a batch appends to the end of the events tree; only the
+    // small hash -> position index takes random keys.
     const auto pos = be64(event_count_);
-    MDB_val pk = val(pos), hv = val(e->hash());
-    ctx.check(mdb_put(t, env_->order, &pk, &hv, MDB_APPEND), "writing the event order");
+    MDB_val k = val(e->hash()), pv = val(pos);
+    const int rc = mdb_put(t, env_->index, &k, &pv, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) return;
+    ctx.check(rc, "writing the event index");
+    Writer w;
+    w.reserve(512);
+    w.fixed(e->hash());
+    e->encode(w);
+    MDB_val v = val(w.data());
+    ctx.check(mdb_put(t, env_->events, &pv, &v, MDB_APPEND), "writing an event");
     std::array<std::uint8_t, 40> ck{};
     std::memcpy(ck.data(), e->creator().data.data(), 32);
     const auto idx = be64(e->index());
     std::memcpy(ck.data() + 32, idx.data(), 8);
     MDB_val ckv = val(ck);
-    const int crc = mdb_put(t, env_->creators, &ckv, &hv, MDB_NOOVERWRITE);
+    const int crc = mdb_put(t, env_->creators, &ckv, &pv, MDB_NOOVERWRITE);
     if (crc != MDB_KEYEXIST) ctx.check(crc, "writing the creator index");
     ++event_count_;
     cache_->put(e);
@@ -323,16 +346,18 @@ EventPtr LmdbStore::event_at(const PublicKey& creator, std::uint64_t index) cons
     std::memcpy(ck.data(), creator.data.data(), 32);
     const auto idx = be64(index);
     std::memcpy(ck.data() + 32, idx.data(), 8);
-    MDB_val k = val(ck), v{};
-    const int rc = mdb_get(t, env_->creators, &k, &v);
+    MDB_val k = val(ck), pos{};
+    int rc = mdb_get(t, env_->creators, &k, &pos);
     if (rc == MDB_NOTFOUND) return nullptr;
     ctx.check(rc, "reading the creator index");
-    const auto h = lmdb::read_hash(v);
-    if (!h) throw ctx.corrupted("a creator-index record is damaged");
-    if (EventPtr e = cache_->find(*h)) return e;
-    EventPtr e = fetch_event(t, *h);
-    if (!e) throw ctx.corrupted("the creator index names an event that is not stored");
-    return e;
+    MDB_val v{};
+    rc = mdb_get(t, env_->events, &pos, &v);
+    if (rc == MDB_NOTFOUND) throw ctx.corrupted("the creator index names an event that is not stored");
+    ctx.check(rc, "reading an event");
+    const auto h = lmdb::read_hash_prefix(v);
+    if (h)
+      if (EventPtr e = cache_->find(*h)) return e;
+    return decode_event(v);
   });
 }
 
@@ -341,16 +366,13 @@ std::vector<EventPtr> LmdbStore::events_from(std::uint64_t position, std::size_t
   if (position >= event_count_ || limit == 0) return out;
   const lmdb::Context ctx{dir_, options_.map_size};
   read([&](MDB_txn* t) {
-    lmdb::Cursor c(ctx, t, env_->order);
+    lmdb::Cursor c(ctx, t, env_->events);
     const auto start = be64(position);
     for (bool ok = c.seek(val(start)); ok && out.size() < limit; ok = c.next()) {
-      const auto h = lmdb::read_hash(c.value());
-      if (!h) throw ctx.corrupted("an event-order record is damaged");
       // Scans of old history (a peer catching up) do not evict the recent events from the cache.
-      EventPtr e = cache_->find(*h);
-      if (!e) e = fetch_event(t, *h);
-      if (!e) throw ctx.corrupted("the event order names an event that is not stored");
-      out.push_back(std::move(e));
+      const auto h = lmdb::read_hash_prefix(c.value());
+      EventPtr e = h ? cache_->find(*h) : nullptr;
+      out.push_back(e ? std::move(e) : decode_event(c.value()));
     }
   });
   return out;

@@ -6,9 +6,10 @@
 //
 // Named databases (keys are big-endian so that LMDB's byte order is numeric order; signed rounds
 // have their sign bit flipped):
-//   events       32-byte hash           -> canonical Event bytes (body + signature)
-//   event_order  u64 position           -> hash (insertion order, for events_from)
-//   creators     creator key + u64 index -> hash (event_at; the first event stored for a slot wins)
+//   events       u64 position           -> 32-byte hash + canonical Event bytes (body + signature);
+//                                          positions are insertion order (events_from)
+//   event_index  32-byte hash           -> u64 position (get_event; idempotent put_event)
+//   creators     creator key + u64 index -> u64 position (event_at; the first event stored wins)
 //   consensus    u64 position           -> hash (consensus order)
 //   blocks       u64 index              -> canonical Block (body + signatures)
 //   frames       i64 round              -> canonical Frame
@@ -52,6 +53,7 @@
 #include "store/store_error.h"
 
 struct MDB_txn;  // lmdb.h stays out of this header
+struct MDB_val;
 
 namespace chatter {
 
@@ -129,6 +131,7 @@ class LmdbStore final : public Store {
   void rollback_state();
   void write_counters(Txn& txn);
   EventPtr fetch_event(MDB_txn* txn, const Hash& h) const;
+  EventPtr decode_event(const MDB_val& record) const;
 
   std::filesystem::path dir_;
   Options options_;

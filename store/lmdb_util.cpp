@@ -109,6 +109,13 @@ std::optional<Hash> read_hash(const MDB_val& v) {
   return h;
 }
 
+std::optional<Hash> read_hash_prefix(const MDB_val& v) {
+  if (v.mv_size < 32) return std::nullopt;
+  Hash h;
+  std::memcpy(h.data.data(), v.mv_data, 32);
+  return h;
+}
+
 Cursor::Cursor(const Context& ctx, MDB_txn* txn, MDB_dbi dbi) : ctx_(ctx) {
   ctx_.check(mdb_cursor_open(txn, dbi, &cursor_), "opening a cursor");
 }

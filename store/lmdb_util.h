@@ -19,9 +19,10 @@
 
 namespace chatter::lmdb {
 
-// Where an error happened, for the sentence: the store's directory and its map size.
+// Where an error happened, for the sentence: the store's directory and its map size. Refers to the
+// directory (made on every store call, so no copy of the path).
 struct Context {
-  std::filesystem::path dir;
+  const std::filesystem::path& dir;
   std::size_t map_size = 0;
 
   // Throws the StoreError for `rc` unless it is MDB_SUCCESS. `action` says what was being done
@@ -68,6 +69,7 @@ std::optional<std::uint64_t> read_be64(const MDB_val& v);
 std::optional<std::uint32_t> read_le32(const MDB_val& v);
 std::optional<std::uint64_t> read_le64(const MDB_val& v);
 std::optional<Hash> read_hash(const MDB_val& v);
+std::optional<Hash> read_hash_prefix(const MDB_val& v);  // the first 32 bytes, when there are that many
 
 // MDB_val views (LMDB does not write through them for reads and puts).
 template <std::size_t N>

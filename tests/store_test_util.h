@@ -48,8 +48,9 @@ inline std::vector<EventPtr> event_chain(std::size_t n) {
 
 // An event with a fake (not verifying) signature: fast to make in the hundreds of thousands.
 inline EventPtr unsigned_event(std::uint64_t index, std::size_t payload) {
+  static const PublicKey creator = KeyPair::from_name("A").public_key();
   EventBody b;
-  b.creator = KeyPair::from_name("A").public_key();
+  b.creator = creator;
   b.index = index;
   b.transactions = {Bytes(payload, static_cast<std::uint8_t>(index))};
   Signature sig;
