@@ -56,11 +56,11 @@ struct LmdbStore::Txn {
 
 // Recently used events, at most `capacity` of them: two generations of a hash map. New entries go
 // into the young one; when it holds capacity/2 entries it becomes the old one (dropping the previous
-// old one). A hit in the old generation moves the entry to the young one. Cheaper than an exact LRU
+// old one), so a capacity of 1 means no cache. A hit in the old generation moves the entry to the young one. Cheaper than an exact LRU
 // and as good for "recent events are hot".
 class LmdbStore::EventCache {
  public:
-  explicit EventCache(std::size_t capacity) : half_(capacity == 0 ? 0 : std::max<std::size_t>(1, capacity / 2)) {}
+  explicit EventCache(std::size_t capacity) : half_(capacity / 2) {}
 
   EventPtr find(const Hash& h) {
     if (half_ == 0) return nullptr;

@@ -67,7 +67,7 @@ class LmdbStore final : public Store {
     // Upper bound of the data file (LMDB reserves it as virtual address space, the file grows as
     // needed). Reaching it is StoreError kMapFull.
     std::size_t map_size = sizeof(void*) >= 8 ? (std::size_t{64} << 30) : (std::size_t{1} << 30);
-    std::size_t cache_size = 50000;  // events kept decoded in memory (0 = no cache)
+    std::size_t cache_size = 50000;  // at most this many events kept decoded in memory (0 or 1: none)
     Sync sync = Sync::kMetaNoSync;
   };
 

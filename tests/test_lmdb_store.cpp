@@ -21,8 +21,8 @@ LmdbStore::Options durable_options() {
   return o;
 }
 
-// Writes a meta record behind the store's back (as another chatter version would have).
-void write_raw_meta(const fs::path& dir, const std::string& key, const Bytes& value) {
+// Writes a record behind the store's back (as another chatter version or damage would have).
+void write_raw(const fs::path& dir, const char* db, const Bytes& key, const Bytes& value) {
   MDB_env* env = nullptr;
   REQUIRE(mdb_env_create(&env) == 0);
   REQUIRE(mdb_env_set_maxdbs(env, 16) == 0);
@@ -30,8 +30,8 @@ void write_raw_meta(const fs::path& dir, const std::string& key, const Bytes& va
   MDB_txn* txn = nullptr;
   REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
   MDB_dbi dbi;
-  REQUIRE(mdb_dbi_open(txn, "meta", 0, &dbi) == 0);
-  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
+  MDB_val k{key.size(), const_cast<std::uint8_t*>(key.data())};
   MDB_val v{value.size(), const_cast<std::uint8_t*>(value.data())};
   REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
   REQUIRE(mdb_txn_commit(txn) == 0);
@@ -218,7 +218,8 @@ TEST_CASE("LmdbStore: a store of another schema version is refused with the sent
   ScratchDir d("chatter-store");
   const fs::path dir = d.path / "store";
   { LmdbStore s(dir, fast_options()); }
-  write_raw_meta(dir, "store.schema_version", lmdb::le32(99));
+  const std::string key = "store.schema_version";
+  write_raw(dir, "meta", Bytes(key.begin(), key.end()), lmdb::le32(99));
   const std::string what =
       store_error_of([&] { LmdbStore s(dir, fast_options()); }, StoreError::Kind::kSchemaMismatch);
   CHECK(what == "the store in " + dir.string() + " has schema version 99; this chatter reads version " +
@@ -262,6 +263,29 @@ TEST_CASE("LmdbStore: a damaged event record is refused when read (its body no l
   const std::string what = store_error_of([&] { s.get_event(events[34]->hash()); }, StoreError::Kind::kCorrupted);
   CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored event") == 0);
   store_error_of([&] { s.events_from(0, 100); }, StoreError::Kind::kCorrupted);
+}
+
+TEST_CASE("LmdbStore: a stored record that does not decode is refused with StoreError kCorrupted") {
+  ScratchDir d("chatter-store");
+  const fs::path dir = d.path / "store";
+  {
+    LmdbStore s(dir, fast_options());
+    s.put_block(Block(block_body(1)));
+  }
+  const auto key = lmdb::be64(1);
+  write_raw(dir, "blocks", Bytes(key.begin(), key.end()), Bytes{1, 2, 3});
+  {
+    LmdbStore s(dir, fast_options());
+    const std::string what = store_error_of([&] { s.get_block(1); }, StoreError::Kind::kCorrupted);
+    CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored block 1 does not decode") == 0);
+    CHECK_FALSE(s.get_block(2).has_value());  // the rest stays readable
+  }
+  // The peer schedule is read when the store opens: a damaged peer set refuses the open.
+  const auto round = lmdb::be64(std::uint64_t{1} << 63);  // round 0
+  write_raw(dir, "peer_sets", Bytes(round.begin(), round.end()), Bytes{0xff, 0xff, 0xff, 0xff});
+  const std::string what = store_error_of([&] { LmdbStore s(dir, fast_options()); }, StoreError::Kind::kCorrupted);
+  CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored peer set of round 0 does not decode") ==
+        0);
 }
 
 TEST_CASE("LmdbStore: a truncated data file is refused with StoreError (never read past its end, never reset)") {
