@@ -208,7 +208,8 @@ int store_main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "graph and lookup seed");
   app.add_option("--recent", o.recent, "events counted as recent for get_recent_per_s")->check(CLI::Range(1, 100000000));
   app.add_option("--lookups", o.lookups, "get_event calls per measurement")->check(CLI::Range(1, 100000000));
-  app.add_option("--reopen-sizes", o.reopen_sizes, "store sizes (events) whose reopen time is measured")
+  app.add_option("--reopen-sizes", o.reopen_sizes, "store sizes (events, comma-separated) whose reopen time is measured")
+      ->delimiter(',')
       ->check(CLI::Range(100, 100000000));
   app.add_option("--dir", o.dir, "where the stores are written (default: a fresh temp dir, removed after)");
   app.add_option("--sync", o.sync, "durability of the insert passes: full, meta (the default) or none")
