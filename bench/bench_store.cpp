@@ -53,7 +53,9 @@ struct Options {
   unsigned sign_threads = 2;
 };
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 double rounded(double x, int digits) {
   const double f = std::pow(10.0, digits);
@@ -144,7 +146,8 @@ Json reopen(const fs::path& dir, std::size_t events) {
   j["open_ms"] = rounded(open_s * 1e3, 3);
   j["first_read_ms"] = rounded(read_s * 1e3, 3);
   j["data_file_mb"] = rounded(static_cast<double>(fs::file_size(dir / "data.mdb")) / 1048576.0, 1);
-  std::fprintf(stderr, "  %zu events: open %.3f ms, first read %.3f ms\n", events, open_s * 1e3, read_s * 1e3);
+  std::fprintf(stderr, "  %zu events: open %.3f ms, first read %.3f ms\n", events, open_s * 1e3,
+               read_s * 1e3);
   return j;
 }
 
@@ -177,7 +180,8 @@ Json run(const Options& o, const fs::path& root) {
     const std::size_t recent = std::min(o.recent, g.events.size());
     // Warm the cache with the recent events as a node would have them (it just put them).
     for (std::size_t i = g.events.size() - recent; i < g.events.size(); ++i) s.get_event(g.events[i]->hash());
-    j["get_recent_per_s"] = rounded(lookups_per_s(s, g, g.events.size() - recent, recent, o.lookups, o.seed), 1);
+    j["get_recent_per_s"] =
+        rounded(lookups_per_s(s, g, g.events.size() - recent, recent, o.lookups, o.seed), 1);
     j["recent_window"] = recent;
   }
   {
@@ -202,13 +206,16 @@ Json run(const Options& o, const fs::path& root) {
 
 int store_main(int argc, char** argv) {
   Options o;
-  CLI::App app{"Insert, lookup and reopen cost of the LMDB store; prints one JSON document.", "chatter-bench store"};
+  CLI::App app{"Insert, lookup and reopen cost of the LMDB store; prints one JSON document.",
+               "chatter-bench store"};
   app.add_option("--events", o.events, "signed events in the graph")->check(CLI::Range(100, 100000000));
   app.add_option("--participants", o.participants, "creators in the graph")->check(CLI::Range(2, 1000));
   app.add_option("--seed", o.seed, "graph and lookup seed");
-  app.add_option("--recent", o.recent, "events counted as recent for get_recent_per_s")->check(CLI::Range(1, 100000000));
+  app.add_option("--recent", o.recent, "events counted as recent for get_recent_per_s")
+      ->check(CLI::Range(1, 100000000));
   app.add_option("--lookups", o.lookups, "get_event calls per measurement")->check(CLI::Range(1, 100000000));
-  app.add_option("--reopen-sizes", o.reopen_sizes, "store sizes (events, comma-separated) whose reopen time is measured")
+  app.add_option("--reopen-sizes", o.reopen_sizes,
+                 "store sizes (events, comma-separated) whose reopen time is measured")
       ->delimiter(',')
       ->check(CLI::Range(100, 100000000));
   app.add_option("--dir", o.dir, "where the stores are written (default: a fresh temp dir, removed after)");

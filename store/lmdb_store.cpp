@@ -56,8 +56,8 @@ struct LmdbStore::Txn {
 
 // Recently used events, at most `capacity` of them: two generations of a hash map. New entries go
 // into the young one; when it holds capacity/2 entries it becomes the old one (dropping the previous
-// old one), so a capacity of 1 means no cache. A hit in the old generation moves the entry to the young one. Cheaper than an exact LRU
-// and as good for "recent events are hot".
+// old one), so a capacity of 1 means no cache. A hit in the old generation moves the entry to the young one.
+// Cheaper than an exact LRU and as good for "recent events are hot".
 class LmdbStore::EventCache {
  public:
   explicit EventCache(std::size_t capacity) : half_(capacity / 2) {}
@@ -94,7 +94,10 @@ class LmdbStore::EventCache {
 // ---- opening ----
 
 LmdbStore::LmdbStore(const fs::path& dir, Options options)
-    : dir_(dir), options_(options), env_(std::make_unique<Env>()), cache_(std::make_unique<EventCache>(options.cache_size)) {
+    : dir_(dir),
+      options_(options),
+      env_(std::make_unique<Env>()),
+      cache_(std::make_unique<EventCache>(options.cache_size)) {
   const lmdb::Context ctx{dir_, options_.map_size};
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -132,8 +135,9 @@ LmdbStore::LmdbStore(const fs::path& dir, Options options)
     MDB_stat st{};
     ctx.check(mdb_stat(t.txn, env_->events, &st), "reading its statistics");
     if (st.ms_entries != 0)
-      throw StoreError(StoreError::Kind::kCorrupted,
-                       "the store in " + dir_.string() + " is corrupted: it holds events but no schema version");
+      throw StoreError(
+          StoreError::Kind::kCorrupted,
+          "the store in " + dir_.string() + " is corrupted: it holds events but no schema version");
     const Bytes version = lmdb::le32(kSchemaVersion);
     MDB_val vv = val(version);
     ctx.check(mdb_put(t.txn, env_->meta, &k, &vv, 0), "writing its schema version");
@@ -141,12 +145,13 @@ LmdbStore::LmdbStore(const fs::path& dir, Options options)
     ctx.check(rc, "reading its schema version");
     const auto found = lmdb::read_le32(v);
     if (!found)
-      throw StoreError(StoreError::Kind::kCorrupted,
-                       "the store in " + dir_.string() + " is corrupted: its schema version record is damaged");
+      throw StoreError(
+          StoreError::Kind::kCorrupted,
+          "the store in " + dir_.string() + " is corrupted: its schema version record is damaged");
     if (*found != kSchemaVersion)
-      throw StoreError(StoreError::Kind::kSchemaMismatch, "the store in " + dir_.string() + " has schema version " +
-                                                              std::to_string(*found) + "; this chatter reads version " +
-                                                              std::to_string(kSchemaVersion));
+      throw StoreError(StoreError::Kind::kSchemaMismatch,
+                       "the store in " + dir_.string() + " has schema version " + std::to_string(*found) +
+                           "; this chatter reads version " + std::to_string(kSchemaVersion));
   }
   const int crc = mdb_txn_commit(t.txn);
   t.txn = nullptr;
@@ -256,7 +261,8 @@ void LmdbStore::load_state() {
 void LmdbStore::begin_batch() {
   CHATTER_INVARIANT(!batch_);  // batches do not nest (engine/store.h)
   auto t = std::make_unique<Txn>();
-  lmdb::Context{dir_, options_.map_size}.check(mdb_txn_begin(env_->env, nullptr, 0, &t->txn), "starting a batch");
+  lmdb::Context{dir_, options_.map_size}.check(mdb_txn_begin(env_->env, nullptr, 0, &t->txn),
+                                               "starting a batch");
   batch_ = std::move(t);
 }
 
@@ -299,7 +305,8 @@ EventPtr LmdbStore::fetch_event(MDB_txn* t, const Hash& h) const {
   if (rc == MDB_NOTFOUND) throw ctx.corrupted("the event index names an event that is not stored");
   ctx.check(rc, "reading an event");
   EventPtr e = decode_event(v);
-  if (e->hash() != h) throw ctx.corrupted("the event index files " + to_hex(h.data.data(), 8) + " under another event");
+  if (e->hash() != h)
+    throw ctx.corrupted("the event index files " + to_hex(h.data.data(), 8) + " under another event");
   return e;
 }
 

@@ -19,22 +19,26 @@ StoreError error(const Context& ctx, int rc, const std::string& action) {
     case MDB_CORRUPTED:
     case MDB_INVALID:
     case MDB_PAGE_NOTFOUND:
-      return StoreError(Kind::kCorrupted, "the data file of the store in " + dir + " is corrupted or truncated (" +
-                                              mdb_strerror(rc) + ", while " + action + ")");
+      return StoreError(Kind::kCorrupted, "the data file of the store in " + dir +
+                                              " is corrupted or truncated (" + mdb_strerror(rc) + ", while " +
+                                              action + ")");
     case MDB_VERSION_MISMATCH:
       return StoreError(Kind::kCorrupted, "the data file of the store in " + dir +
-                                              " was written by an incompatible LMDB version (while " + action + ")");
+                                              " was written by an incompatible LMDB version (while " +
+                                              action + ")");
     case ENOSPC:
-      return StoreError(Kind::kDiskFull, "the disk holding the store in " + dir + " is full (while " + action + ")");
+      return StoreError(Kind::kDiskFull,
+                        "the disk holding the store in " + dir + " is full (while " + action + ")");
     case EACCES:
     case EPERM:
-      return StoreError(Kind::kReadOnly,
-                        "the store in " + dir + " cannot be written: permission denied (while " + action + ")");
+      return StoreError(Kind::kReadOnly, "the store in " + dir +
+                                             " cannot be written: permission denied (while " + action + ")");
     case EROFS:
       return StoreError(Kind::kReadOnly,
                         "the store in " + dir + " is on a read-only file system (while " + action + ")");
     default:
-      return StoreError(Kind::kOther, "the store in " + dir + " failed while " + action + ": " + mdb_strerror(rc));
+      return StoreError(Kind::kOther,
+                        "the store in " + dir + " failed while " + action + ": " + mdb_strerror(rc));
   }
 }
 
@@ -43,7 +47,8 @@ void Context::check(int rc, const std::string& action) const {
 }
 
 StoreError Context::corrupted(const std::string& detail) const {
-  return StoreError(StoreError::Kind::kCorrupted, "the store in " + dir.string() + " is corrupted: " + detail);
+  return StoreError(StoreError::Kind::kCorrupted,
+                    "the store in " + dir.string() + " is corrupted: " + detail);
 }
 
 void check_file_before_open(const Context& ctx) {
@@ -68,9 +73,9 @@ void check_file_after_open(const Context& ctx, MDB_env* env) {
   if (ec) throw error(ctx, ec.value(), "reading the size of its data file");
   const std::uint64_t needed = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
   if (size < needed)
-    throw StoreError(StoreError::Kind::kCorrupted, "the data file of the store in " + ctx.dir.string() +
-                                                       " is truncated (" + std::to_string(size) +
-                                                       " bytes, its header needs " + std::to_string(needed) + ")");
+    throw StoreError(StoreError::Kind::kCorrupted,
+                     "the data file of the store in " + ctx.dir.string() + " is truncated (" +
+                         std::to_string(size) + " bytes, its header needs " + std::to_string(needed) + ")");
 }
 
 Bytes le32(std::uint32_t v) {

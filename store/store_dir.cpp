@@ -18,8 +18,8 @@ namespace {
 StoreError system_error(int err, const std::string& what) {
   using Kind = StoreError::Kind;
   const Kind kind = (err == EACCES || err == EPERM || err == EROFS) ? Kind::kReadOnly
-                    : err == ENOSPC                                  ? Kind::kDiskFull
-                                                                     : Kind::kOther;
+                    : err == ENOSPC                                 ? Kind::kDiskFull
+                                                                    : Kind::kOther;
   return StoreError(kind, "cannot " + what + ": " + std::strerror(err));
 }
 
@@ -100,12 +100,13 @@ StoreDir open_store_dir(const fs::path& datadir, bool bootstrap, std::chrono::sy
   } else if (exists) {
     const std::string base = d.store_path_.string() + "." + utc_stamp(now);
     fs::path target = base;
-    for (int i = 1; fs::exists(target, ec) || fs::is_symlink(target, ec); ++i) target = base + "-" + std::to_string(i);
+    for (int i = 1; fs::exists(target, ec) || fs::is_symlink(target, ec); ++i)
+      target = base + "-" + std::to_string(i);
     fs::rename(d.store_path_, target, ec);
     if (ec) throw system_error(ec.value(), "move the previous store " + d.store_path_.string() + " aside");
     d.moved_to_ = target;
-    d.message_ = "moved the previous store to " + target.string() + " (not bootstrapping); starting an empty store in " +
-                 d.store_path_.string();
+    d.message_ = "moved the previous store to " + target.string() +
+                 " (not bootstrapping); starting an empty store in " + d.store_path_.string();
   } else {
     d.message_ = "starting an empty store in " + d.store_path_.string();
   }

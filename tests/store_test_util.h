@@ -18,7 +18,8 @@
 namespace chatter::testing {
 
 // A signed event with one transaction "tx-<creator name>-<index>" and the given parents.
-inline EventPtr signed_event(const KeyPair& k, std::uint64_t index, std::optional<Hash> self_parent = std::nullopt,
+inline EventPtr signed_event(const KeyPair& k, std::uint64_t index,
+                             std::optional<Hash> self_parent = std::nullopt,
                              std::optional<Hash> other_parent = std::nullopt) {
   EventBody b;
   b.creator = k.public_key();
@@ -79,7 +80,8 @@ inline Frame frame_of(std::int64_t round) {
   Frame f;
   f.round = round;
   f.peers = set_of({"A", "B"});
-  f.events = {FrameEvent{signed_event(a, 1), round, 3, false}, FrameEvent{signed_event(b, 1), round, 4, true}};
+  f.events = {FrameEvent{signed_event(a, 1), round, 3, false},
+              FrameEvent{signed_event(b, 1), round, 4, true}};
   f.schedule = PeerSchedule(f.peers);
   f.roots = {Root{a.public_key(), {FrameEvent{signed_event(a, 0), round - 1, 1, true}}},
              Root{b.public_key(), {FrameEvent{signed_event(b, 0), round - 1, 2, true}}}};

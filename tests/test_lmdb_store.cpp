@@ -237,7 +237,8 @@ TEST_CASE("LmdbStore: a data file with overwritten header pages is refused with 
   REQUIRE(data.size() > 8192);
   std::fill(data.begin(), data.begin() + 8192, '\xab');
   write_file(dir / "data.mdb", data);
-  const std::string what = store_error_of([&] { LmdbStore s(dir, fast_options()); }, StoreError::Kind::kCorrupted);
+  const std::string what =
+      store_error_of([&] { LmdbStore s(dir, fast_options()); }, StoreError::Kind::kCorrupted);
   CHECK(what.find("the data file of the store in " + dir.string() + " is corrupted or truncated") == 0);
 }
 
@@ -260,7 +261,8 @@ TEST_CASE("LmdbStore: a damaged event record is refused when read (its body no l
   LmdbStore s(dir, fast_options());
   CHECK(s.event_count() == 50);
   CHECK(s.get_event(events[0]->hash()) != nullptr);
-  const std::string what = store_error_of([&] { s.get_event(events[34]->hash()); }, StoreError::Kind::kCorrupted);
+  const std::string what =
+      store_error_of([&] { s.get_event(events[34]->hash()); }, StoreError::Kind::kCorrupted);
   CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored event") == 0);
   store_error_of([&] { s.events_from(0, 100); }, StoreError::Kind::kCorrupted);
 }
@@ -277,18 +279,21 @@ TEST_CASE("LmdbStore: a stored record that does not decode is refused with Store
   {
     LmdbStore s(dir, fast_options());
     const std::string what = store_error_of([&] { s.get_block(1); }, StoreError::Kind::kCorrupted);
-    CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored block 1 does not decode") == 0);
+    CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored block 1 does not decode") ==
+          0);
     CHECK_FALSE(s.get_block(2).has_value());  // the rest stays readable
   }
   // The peer schedule is read when the store opens: a damaged peer set refuses the open.
   const auto round = lmdb::be64(std::uint64_t{1} << 63);  // round 0
   write_raw(dir, "peer_sets", Bytes(round.begin(), round.end()), Bytes{0xff, 0xff, 0xff, 0xff});
-  const std::string what = store_error_of([&] { LmdbStore s(dir, fast_options()); }, StoreError::Kind::kCorrupted);
-  CHECK(what.find("the store in " + dir.string() + " is corrupted: the stored peer set of round 0 does not decode") ==
-        0);
+  const std::string what =
+      store_error_of([&] { LmdbStore s(dir, fast_options()); }, StoreError::Kind::kCorrupted);
+  CHECK(what.find("the store in " + dir.string() +
+                  " is corrupted: the stored peer set of round 0 does not decode") == 0);
 }
 
-TEST_CASE("LmdbStore: a truncated data file is refused with StoreError (never read past its end, never reset)") {
+TEST_CASE(
+    "LmdbStore: a truncated data file is refused with StoreError (never read past its end, never reset)") {
   ScratchDir d("chatter-store");
   const fs::path dir = d.path / "store";
   {
@@ -310,7 +315,8 @@ TEST_CASE("LmdbStore: a truncated data file is refused with StoreError (never re
   }
 }
 
-TEST_CASE("LmdbStore: a full map is StoreError kMapFull; the failed batch is gone whole, the store stays usable") {
+TEST_CASE(
+    "LmdbStore: a full map is StoreError kMapFull; the failed batch is gone whole, the store stays usable") {
   ScratchDir d("chatter-store");
   const fs::path dir = d.path / "store";
   LmdbStore::Options o = fast_options();

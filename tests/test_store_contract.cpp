@@ -9,8 +9,8 @@ using namespace chatter::testing;
 
 #define STORE_ADAPTERS InmemFixture, LmdbFixture
 
-TEST_CASE_TEMPLATE("Store contract: events round-trip by hash with their signature; put_event is idempotent", F,
-                   STORE_ADAPTERS) {
+TEST_CASE_TEMPLATE("Store contract: events round-trip by hash with their signature; put_event is idempotent",
+                   F, STORE_ADAPTERS) {
   F f;
   Store& s = f.store();
   const auto events = event_chain(4);
@@ -81,8 +81,9 @@ TEST_CASE_TEMPLATE("Store contract: blocks by index; last_block_index is the hig
   CHECK(s.last_block_index() == 300u);
 }
 
-TEST_CASE_TEMPLATE("Store contract: put_block accumulates signatures; a changed body keeps only those that verify",
-                   F, STORE_ADAPTERS) {
+TEST_CASE_TEMPLATE(
+    "Store contract: put_block accumulates signatures; a changed body keeps only those that verify", F,
+    STORE_ADAPTERS) {
   F f;
   Store& s = f.store();
   const auto ka = KeyPair::from_name("A"), kb = KeyPair::from_name("B");
@@ -108,8 +109,9 @@ TEST_CASE_TEMPLATE("Store contract: put_block accumulates signatures; a changed 
   CHECK(got->valid_signatures(set_of({"A", "B"})) == 1);
 }
 
-TEST_CASE_TEMPLATE("Store contract: frames by round (negative rounds too), with events and roots, replaced on re-put",
-                   F, STORE_ADAPTERS) {
+TEST_CASE_TEMPLATE(
+    "Store contract: frames by round (negative rounds too), with events and roots, replaced on re-put", F,
+    STORE_ADAPTERS) {
   F f;
   Store& s = f.store();
   CHECK_FALSE(s.get_frame(3).has_value());
@@ -130,7 +132,8 @@ TEST_CASE_TEMPLATE("Store contract: frames by round (negative rounds too), with 
   CHECK(s.get_frame(3)->timestamp == 8);
 }
 
-TEST_CASE_TEMPLATE("Store contract: peer sets form the schedule returned by peer_schedule", F, STORE_ADAPTERS) {
+TEST_CASE_TEMPLATE("Store contract: peer sets form the schedule returned by peer_schedule", F,
+                   STORE_ADAPTERS) {
   F f;
   Store& s = f.store();
   CHECK(s.peer_schedule().empty());
@@ -174,8 +177,8 @@ TEST_CASE_TEMPLATE("Store contract: meta values by name, replaced on re-put", F,
   CHECK(s.get_meta("last_round") == Bytes{3});
 }
 
-TEST_CASE_TEMPLATE("Store contract: reads inside a batch see its writes; after end_batch everything is there", F,
-                   STORE_ADAPTERS) {
+TEST_CASE_TEMPLATE("Store contract: reads inside a batch see its writes; after end_batch everything is there",
+                   F, STORE_ADAPTERS) {
   F f;
   Store& s = f.store();
   const auto events = event_chain(6);

@@ -59,7 +59,8 @@ TEST_CASE("Store dir: without bootstrap an existing store is moved aside to stor
     CHECK(*sd.moved_to() == datadir / "store.20240102-030405");
     CHECK_FALSE(sd.bootstrapping());
     CHECK(sd.message() == "moved the previous store to " + (datadir / "store.20240102-030405").string() +
-                              " (not bootstrapping); starting an empty store in " + (datadir / "store").string());
+                              " (not bootstrapping); starting an empty store in " +
+                              (datadir / "store").string());
     CHECK_FALSE(fs::exists(sd.store_path() / "data.mdb"));
     LmdbStore moved(*sd.moved_to(), fast_options());
     CHECK(moved.event_count() == 6);
@@ -80,7 +81,8 @@ TEST_CASE("Store dir: bootstrap keeps an existing store; without one it starts e
     StoreDir sd = open_store_dir(d.path, true);
     CHECK_FALSE(sd.bootstrapping());
     CHECK_FALSE(sd.moved_to().has_value());
-    CHECK(sd.message() == "no store to bootstrap from in " + (d.path / "store").string() + "; starting an empty one");
+    CHECK(sd.message() ==
+          "no store to bootstrap from in " + (d.path / "store").string() + "; starting an empty one");
     make_store(sd.store_path(), 4);
   }
   StoreDir sd = open_store_dir(d.path, true);
@@ -140,12 +142,14 @@ TEST_CASE("LmdbStore: a directory the process may not write is refused with Stor
     CHECK(what.find("the store in " + dir.string() + " cannot be written: permission denied") == 0);
   }
   SUBCASE("an existing store whose files cannot be written") {
-    const auto [kind, what] = store_error_without_write_permission([&] { LmdbStore s(existing, fast_options()); });
+    const auto [kind, what] =
+        store_error_without_write_permission([&] { LmdbStore s(existing, fast_options()); });
     CHECK(kind == static_cast<int>(StoreError::Kind::kReadOnly));
     CHECK(what.find("the store in " + existing.string() + " cannot be written: permission denied") == 0);
   }
   SUBCASE("a data directory where the lock file cannot be created") {
-    const auto [kind, what] = store_error_without_write_permission([&] { (void)open_store_dir(d.path, true); });
+    const auto [kind, what] =
+        store_error_without_write_permission([&] { (void)open_store_dir(d.path, true); });
     CHECK(kind == static_cast<int>(StoreError::Kind::kReadOnly));
     CHECK(what == "cannot open the lock file " + (d.path / "store.lock").string() + ": Permission denied");
   }
