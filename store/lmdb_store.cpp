@@ -112,6 +112,9 @@ LmdbStore::LmdbStore(const fs::path& dir, Options options)
   if (options_.sync == Sync::kNone) flags |= MDB_NOSYNC;
   ctx.check(mdb_env_open(env_->env, dir_.c_str(), flags, 0644), "opening");
   lmdb::check_file_after_open(ctx, env_->env);
+  MDB_envinfo info{};
+  ctx.check(mdb_env_info(env_->env, &info), "reading its header");
+  options_.map_size = info.me_mapsize;  // as LMDB set it (at least the existing data file)
 
   Txn t;
   ctx.check(mdb_txn_begin(env_->env, nullptr, 0, &t.txn), "starting a transaction");
@@ -313,6 +316,17 @@ EventPtr LmdbStore::fetch_event(MDB_txn* t, const Hash& h) const {
 void LmdbStore::put_event(const EventPtr& e) {
   if (cache_->find(e->hash())) return;  // the cache holds only stored (or in-batch) events
   const lmdb::Context ctx{dir_, options_.map_size};
+  if (!batch_) {
+    // Outside a batch a repeated put would cost a durable commit of nothing: look first.
+    const bool known = read([&](MDB_txn* t) {
+      MDB_val k = val(e->hash()), v{};
+      const int rc = mdb_get(t, env_->index, &k, &v);
+      if (rc == MDB_NOTFOUND) return false;
+      ctx.check(rc, "reading the event index");
+      return true;
+    });
+    if (known) return;
+  }
   write([&](MDB_txn* t) {
     // Events are filed by position, so a batch appends to the end of the events tree; only the
     // small hash -> position index takes random keys.
