@@ -39,6 +39,13 @@
 // LMDB error with its mdb_strerror text. A failed write transaction is aborted whole (in a batch:
 // the whole batch), the counters and caches go back to the committed state, and the store stays
 // usable for reads. Not thread-safe (one driving thread, as the port says).
+//
+// Limits of damage detection: LMDB keeps no page checksums. Refused with StoreError: damaged meta
+// pages, a data file shorter than its header says (checked at open: LMDB would read past the end
+// through the map and die of SIGBUS), an empty data file (LMDB would start a new store), a record
+// that does not decode, an event body that does not hash to its stored hash. Not detected: a
+// damaged event signature (get_event does not verify; that would cost an Ed25519 verification a
+// read), and damage inside B-tree page headers, which LMDB may or may not report as MDB_CORRUPTED.
 #pragma once
 
 #include <cstdint>
