@@ -7,6 +7,7 @@
 namespace chatter::bench {
 int consensus_main(int argc, char** argv);  // bench_consensus.cpp
 int fastsync_main(int argc, char** argv);   // bench_fastsync.cpp
+int store_main(int argc, char** argv);      // bench_store.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -16,6 +17,7 @@ constexpr const char* kUsage =
     "benchmarks:\n"
     "  consensus   insertion and consensus throughput on a seeded random gossip graph\n"
     "  fastsync    a late node's catch-up by fast-forward (and by gossip from genesis)\n"
+    "  store       LMDB store: batched inserts, lookups of recent and old events, reopen time\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   }
   if (sub == "consensus") return chatter::bench::consensus_main(argc - 1, argv + 1);
   if (sub == "fastsync") return chatter::bench::fastsync_main(argc - 1, argv + 1);
+  if (sub == "store") return chatter::bench::store_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }
