@@ -304,11 +304,15 @@ struct SocketAppProxy::Impl {
           continue;
         }
       }
+      const auto encode_start = Clock::now();
+      std::string text = request(c, id);
       const auto started = Clock::now();
       TryFailure failure;
-      reply = co_await exchange(request(c, id), id, failure);
+      reply = co_await exchange(std::move(text), id, failure);
       {
         std::lock_guard lock(mu);
+        stats.encode_ns += static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(started - encode_start).count());
         stats.wait_ns += static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count());
       }

@@ -59,8 +59,10 @@ struct SocketAppStats {
   std::uint64_t errors = 0;    // calls that failed (AppError)
   std::uint64_t retries = 0;   // tries after the first, over all calls
   std::uint64_t connects = 0;  // successful connections
-  // Time spent waiting for the app (from writing a request to its reply), in nanoseconds.
+  // Time spent waiting for the app (from writing a request to reading its reply), in nanoseconds.
   std::uint64_t wait_ns = 0;
+  // Time spent writing requests as JSON text on the adapter's thread, in nanoseconds.
+  std::uint64_t encode_ns = 0;
   AppHealth health = AppHealth::kUnknown;
   std::string last_error;  // the reason of the last failed try or call ("" if none yet)
 };

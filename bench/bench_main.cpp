@@ -5,7 +5,8 @@
 #include <string>
 
 namespace chatter::bench {
-int consensus_main(int argc, char** argv);  // bench_consensus.cpp
+int consensus_main(int argc, char** argv);    // bench_consensus.cpp
+int socketproxy_main(int argc, char** argv);  // bench_socketproxy.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -14,6 +15,7 @@ constexpr const char* kUsage =
     "usage: chatter-bench <benchmark> [options]\n"
     "benchmarks:\n"
     "  consensus   insertion and consensus throughput on a seeded random gossip graph\n"
+    "  socketproxy tx/s committed through the socket app proxy vs the in-process app\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (sub == "consensus") return chatter::bench::consensus_main(argc - 1, argv + 1);
+  if (sub == "socketproxy") return chatter::bench::socketproxy_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }

@@ -147,7 +147,8 @@ TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard er
   }
   SUBCASE("bad durations and log level") {
     write_text(node / "peers.json", "[" + self + "," + other + "]");
-    for (const std::string opt : {"--heartbeat 10xs", "--timeout -1s", "--log verbose", "--proxy-listen nope"}) {
+    for (const std::string opt :
+         {"--heartbeat 10xs", "--timeout -1s", "--log verbose", "--proxy-listen nope", "--client-connect nope"}) {
       const Run r = run_exe(scratch, "run" + datadir + " " + opt);
       CHECK(r.status == 2);
       CHECK(lines(r.err) == 1);

@@ -75,7 +75,7 @@ struct Processes {
 };
 
 struct Record {
-  std::vector<std::uint64_t> indexes;          // in the order the app applied them
+  std::vector<std::uint64_t> indexes;           // in the order the app applied them
   std::map<std::uint64_t, std::string> hashes;  // index -> state hash (hex)
   std::multiset<std::string> messages;          // base64 of every applied transaction
 };
@@ -111,8 +111,8 @@ std::string b64_of(const std::string& s) {
   std::string out;
   std::size_t i = 0;
   for (; i + 3 <= s.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8) |
-                       static_cast<unsigned char>(s[i + 2]);
+    const unsigned v = (static_cast<unsigned char>(s[i]) << 16) |
+                       (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
     out += {kA[(v >> 18) & 63], kA[(v >> 12) & 63], kA[(v >> 6) & 63], kA[v & 63]};
   }
   if (s.size() - i == 1) {
@@ -127,7 +127,9 @@ std::string b64_of(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("socket-proxy.md e2e: 3 nodes with the Python chat app agree; a killed app resumes with no block skipped or repeated") {
+TEST_CASE(
+    "socket-proxy.md e2e: 3 nodes with the Python chat app agree; a killed app resumes with no block skipped "
+    "or repeated") {
   const std::string py = python();
   if (py.empty()) {
     MESSAGE("python3 not found: skipped");
@@ -157,7 +159,8 @@ TEST_CASE("socket-proxy.md e2e: 3 nodes with the Python chat app agree; a killed
     REQUIRE_MESSAGE(r.status == 0, r.err);
     std::string key = read_text(dir(i) / "key.pub");
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-    peers.push_back({{"NetAddr", addr(gossip(i))}, {"PubKeyHex", key}, {"Moniker", "node" + std::to_string(i)}});
+    peers.push_back(
+        {{"NetAddr", addr(gossip(i))}, {"PubKeyHex", key}, {"Moniker", "node" + std::to_string(i)}});
   }
   for (int i = 0; i < kNodes; ++i) write_text(dir(i) / "peers.json", peers.dump());
 
@@ -176,8 +179,10 @@ TEST_CASE("socket-proxy.md e2e: 3 nodes with the Python chat app agree; a killed
   auto logs = [&] {
     std::string all;
     for (int i = 0; i < kNodes; ++i) {
-      all += "--- node" + std::to_string(i) + "\n" + cmd::tail_file((scratch.path / ("node" + std::to_string(i) + ".log")).string(), 20);
-      all += "--- app" + std::to_string(i) + "\n" + cmd::tail_file((scratch.path / ("app" + std::to_string(i) + ".log")).string(), 20);
+      all += "--- node" + std::to_string(i) + "\n" +
+             cmd::tail_file((scratch.path / ("node" + std::to_string(i) + ".log")).string(), 20);
+      all += "--- app" + std::to_string(i) + "\n" +
+             cmd::tail_file((scratch.path / ("app" + std::to_string(i) + ".log")).string(), 20);
     }
     return all;
   };
@@ -202,7 +207,8 @@ TEST_CASE("socket-proxy.md e2e: 3 nodes with the Python chat app agree; a killed
   };
 
   submit(0, 20);
-  for (int i = 0; i < kNodes; ++i) CHECK_MESSAGE(wait_for([&] { return has_all(i); }), "app ", i, " lacks messages");
+  for (int i = 0; i < kNodes; ++i)
+    CHECK_MESSAGE(wait_for([&] { return has_all(i); }), "app ", i, " lacks messages");
 
   // Kill node 0's app mid-run; its node keeps gossiping and holds the blocks until the app is back.
   procs.stop(apps[0], SIGKILL);

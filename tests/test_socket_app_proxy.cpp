@@ -57,7 +57,8 @@ Action good_app(const Json& req) {
     for (const auto& itx : p.at("Body").at("InternalTransactions"))
       receipts.push_back({{"InternalTransaction", itx}, {"Accepted", true}});
     const std::string h = "hash-" + std::to_string(p.at("Body").at("Index").get<std::uint64_t>());
-    return reply_result(req, {{"StateHash", base64_encode(to_bytes(h))}, {"InternalTransactionReceipts", receipts}});
+    return reply_result(
+        req, {{"StateHash", base64_encode(to_bytes(h))}, {"InternalTransactionReceipts", receipts}});
   }
   if (m == "State.GetSnapshot") return reply_result(req, base64_encode(to_bytes("snap-" + p.dump())));
   if (m == "State.Restore") return reply_result(req, base64_encode(to_bytes("restored")));
@@ -126,7 +127,8 @@ class FakeApp {
     while (!stop_) {
       const auto r = scanner.scan(buf);
       if (r == JsonObjectScanner::Result::kObject) {
-        const Json req = Json::parse(buf.substr(scanner.object_start(), scanner.pos() - scanner.object_start()));
+        const Json req =
+            Json::parse(buf.substr(scanner.object_start(), scanner.pos() - scanner.object_start()));
         scanner.mark_consumed();
         buf.erase(0, scanner.take_consumed());
         std::size_t n;
@@ -165,7 +167,8 @@ SocketAppProxy::Options options(std::uint16_t port, std::chrono::milliseconds ti
   return o;
 }
 
-Block make_block(std::uint64_t index, std::vector<std::string> txs = {}, std::vector<InternalTransaction> itxs = {}) {
+Block make_block(std::uint64_t index, std::vector<std::string> txs = {},
+                 std::vector<InternalTransaction> itxs = {}) {
   BlockBody b;
   b.index = index;
   b.round_received = 3;
@@ -205,7 +208,8 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-TEST_CASE("socket-proxy.md Shapes: golden Block JSON with transactions, internal transactions and signatures") {
+TEST_CASE(
+    "socket-proxy.md Shapes: golden Block JSON with transactions, internal transactions and signatures") {
   const InternalTransaction itx = make_itx("joiner");
   Block b = make_block(7, {"hello", "x"}, {itx});
   b.mutable_body().state_hash = to_bytes("sh");
@@ -239,14 +243,16 @@ TEST_CASE("socket-proxy.md Shapes: golden Block JSON with transactions, internal
   CHECK(empty.at("Signatures") == Json::object());
 }
 
-TEST_CASE("socket-proxy.md Shapes: CommitResponse parsing, receipts matched to the block's internal transactions") {
+TEST_CASE(
+    "socket-proxy.md Shapes: CommitResponse parsing, receipts matched to the block's internal transactions") {
   const InternalTransaction itx = make_itx("joiner");
   const Block b = make_block(1, {}, {itx, make_itx("other")});
   const Json itx_json = Json::parse(internal_transaction_to_json(itx));
   std::string error;
 
   auto ok = parse_commit_response(
-      Json{{"statehash", "AQI="}, {"InternalTransactionReceipts", {{{"InternalTransaction", itx_json}, {"Accepted", true}}}}},
+      Json{{"statehash", "AQI="},
+           {"InternalTransactionReceipts", {{{"InternalTransaction", itx_json}, {"Accepted", true}}}}},
       b, error);
   REQUIRE_MESSAGE(ok.has_value(), error);
   CHECK(ok->state_hash == Bytes{1, 2});
@@ -266,12 +272,14 @@ TEST_CASE("socket-proxy.md Shapes: CommitResponse parsing, receipts matched to t
                   .has_value());
   CHECK(error.find("3 receipts") != std::string::npos);
   // A receipt naming another peer than the block's internal transaction at its position.
-  const Json wrong = Json::array({{{"InternalTransaction", Json::parse(internal_transaction_to_json(make_itx("x")))}}});
+  const Json wrong =
+      Json::array({{{"InternalTransaction", Json::parse(internal_transaction_to_json(make_itx("x")))}}});
   CHECK_FALSE(parse_commit_response(Json{{"StateHash", ""}, {"InternalTransactionReceipts", wrong}}, b, error)
                   .has_value());
   const Json not_bool = Json::array({{{"Accepted", "yes"}}});
-  CHECK_FALSE(parse_commit_response(Json{{"StateHash", ""}, {"InternalTransactionReceipts", not_bool}}, b, error)
-                  .has_value());
+  CHECK_FALSE(
+      parse_commit_response(Json{{"StateHash", ""}, {"InternalTransactionReceipts", not_bool}}, b, error)
+          .has_value());
 }
 
 TEST_CASE("socket proxy: AppBusy, then the answer; one CommitBlock per index however often the node asks") {
@@ -337,7 +345,9 @@ TEST_CASE("socket proxy: OnStateChanged is fire and forget, in call order with t
 }
 
 TEST_CASE("socket proxy: the app drops the connection, the call is retried on a fresh one") {
-  FakeApp app([](const Json& req, std::size_t n) { return n == 0 ? Action{Action::kClose, {}} : good_app(req); });
+  FakeApp app([](const Json& req, std::size_t n) {
+    return n == 0 ? Action{Action::kClose, {}} : good_app(req);
+  });
   SocketAppProxy proxy(options(app.port()));
   const CommitResponse r = until_answer([&] { return proxy.commit_block(make_block(4)); });
   CHECK(r.state_hash == to_bytes("hash-4"));
@@ -362,7 +372,9 @@ TEST_CASE("socket proxy: malformed JSON from the app closes the connection and t
 
 TEST_CASE("socket proxy: 3 timeouts fail the call with AppError; the node's next call starts a new one") {
   std::atomic<bool> silent{true};
-  FakeApp app([&](const Json& req, std::size_t) { return silent ? Action{Action::kSilent, {}} : good_app(req); });
+  FakeApp app([&](const Json& req, std::size_t) {
+    return silent ? Action{Action::kSilent, {}} : good_app(req);
+  });
   SocketAppProxy proxy(options(app.port(), 200ms));
   const Block b = make_block(0);
   std::string what;
@@ -427,7 +439,9 @@ TEST_CASE("socket proxy: an error reply or a missing/malformed StateHash fails t
 
 TEST_CASE("socket proxy: an app that is down fails the call after 3 tries; it works once the app is up") {
   std::uint16_t port = 0;
-  { port = FakeApp([](const Json& req, std::size_t) { return good_app(req); }).port(); }  // now closed
+  {
+    port = FakeApp([](const Json& req, std::size_t) { return good_app(req); }).port();
+  }  // now closed
   std::vector<std::pair<AppHealth, std::string>> changes;
   std::mutex mu;
   auto o = options(port, 500ms);
