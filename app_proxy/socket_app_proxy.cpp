@@ -113,7 +113,7 @@ struct TryFailure {
 
 struct SocketAppProxy::Impl {
   explicit Impl(Options o)
-      : opt(std::move(o)), socket(io), deadline(io), wake(io), pause(io), scanner(kMaxReplyBytes) {}
+      : opt(std::move(o)), socket(io), deadline(io), wake(io), pause(io), scanner(opt.max_reply_bytes) {}
 
   // ---- shared with the node's thread (under mu) ----------------------------------------------
 
@@ -380,7 +380,7 @@ struct SocketAppProxy::Impl {
       }
       if (r == Scan::kTooBig) {
         disarm_deadline();
-        failure = {true, "the app's reply is larger than " + std::to_string(kMaxReplyBytes) + " bytes"};
+        failure = {true, "the app's reply is larger than " + std::to_string(opt.max_reply_bytes) + " bytes"};
         co_return std::nullopt;
       }
       if (r == Scan::kObject) {

@@ -476,3 +476,18 @@ TEST_CASE("socket proxy: a reply with another id is a failed try; stop() makes l
   CHECK_THROWS_AS(proxy.commit_block(make_block(4)), AppError);
   proxy.on_state_changed(NodeState::kShutdown);  // no effect, no throw
 }
+
+TEST_CASE("socket proxy: a reply over max_reply_bytes closes the connection and counts as a failed try") {
+  FakeApp app([](const Json& req, std::size_t n) {
+    if (n == 0) return reply_result(req, Json{{"StateHash", std::string(4000, 'A')}});
+    return good_app(req);
+  });
+  auto o = options(app.port());
+  o.max_reply_bytes = 1000;
+  SocketAppProxy proxy(o);
+  const CommitResponse r = until_answer([&] { return proxy.commit_block(make_block(9)); });
+  CHECK(r.state_hash == to_bytes("hash-9"));
+  CHECK(app.connections() == 2);
+  CHECK(proxy.stats().retries == 1);
+  CHECK(proxy.stats().errors == 0);
+}
