@@ -19,9 +19,9 @@
 //
 // Tries: each reply is awaited `timeout`; a try fails on timeout, connection failure, a closed
 // connection, malformed JSON, a reply whose id does not match, or a reply over its cap
-// (Options::max_reply_bytes, by default kMaxReplyBytes = 64 MiB: snapshots travel in one reply); a failed try closes the connection and the
-// next try uses a fresh one, after a backoff (100 ms doubling to 2 s, reset by a successful
-// reply). After 3 failed tries the call fails with AppError. An error reply or a malformed
+// (Options::max_reply_bytes, by default kMaxReplyBytes = 64 MiB: snapshots travel in one reply); a failed try
+// closes the connection and the next try uses a fresh one, after a backoff (100 ms doubling to 2 s, reset by
+// a successful reply). After 3 failed tries the call fails with AppError. An error reply or a malformed
 // result (valid JSON-RPC, wrong content) fails the call at once, keeps the connection, and is not
 // retried by the adapter (the node retries on a later tick).
 //
@@ -75,7 +75,7 @@ class SocketAppProxy final : public AppProxy {
   struct Options {
     std::string host = "127.0.0.1";
     std::uint16_t port = 1339;
-    std::chrono::milliseconds timeout{1000};  // per reply (and per connection attempt)
+    std::chrono::milliseconds timeout{1000};       // per reply (and per connection attempt)
     std::size_t max_reply_bytes = kMaxReplyBytes;  // a longer reply closes the connection (failed try)
     // Called on the I/O thread whenever an answer (or a failure) arrives that the node may want
     // to take: wake the node so it calls again now rather than on its next tick.

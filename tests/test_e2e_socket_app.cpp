@@ -211,6 +211,7 @@ TEST_CASE(
     CHECK_MESSAGE(wait_for([&] { return has_all(i); }), "app ", i, " lacks messages");
 
   // Kill node 0's app mid-run; its node keeps gossiping and holds the blocks until the app is back.
+  const std::size_t log_before_kill = read_text(scratch.path / "node0.log").size();
   procs.stop(apps[0], SIGKILL);
   const std::size_t blocks_before = read_record(record(0)).indexes.size();
   submit(20, 35);
@@ -221,6 +222,13 @@ TEST_CASE(
   // One more round after the restart, so that every app has committed past the gap.
   submit(35, 40);
   for (int i = 0; i < kNodes; ++i) CHECK(wait_for([&] { return has_all(i); }));
+
+  // Node 0 noticed its app was gone and said so once (a warning), not once per retry. (Its start may
+  // have logged the same before the Python app listened: only what follows the kill counts.)
+  const std::string log0 = read_text(scratch.path / "node0.log").substr(log_before_kill);
+  const auto unreachable = log0.find("health=unreachable");
+  CHECK(unreachable != std::string::npos);
+  CHECK(log0.find("health=unreachable", unreachable + 1) == std::string::npos);
 
   std::vector<Record> records;
   for (int i = 0; i < kNodes; ++i) records.push_back(read_record(record(i)));
