@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "app_proxy/submit_server.h"
+#include "app_proxy/base64.h"
 
 namespace chatter {
 
@@ -34,18 +34,18 @@ constexpr std::array<std::uint8_t, 256> kDecode = make_decode_table();
 
 }  // namespace
 
-std::string base64_encode(const Bytes& b) {
+std::string base64_encode(const std::uint8_t* b, std::size_t size) {
   std::string out;
-  out.reserve((b.size() + 2) / 3 * 4);
+  out.reserve((size + 2) / 3 * 4);
   std::size_t i = 0;
-  for (; i + 3 <= b.size(); i += 3) {
+  for (; i + 3 <= size; i += 3) {
     std::uint32_t v = (std::uint32_t{b[i]} << 16) | (std::uint32_t{b[i + 1]} << 8) | b[i + 2];
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);
     out.push_back(kAlphabet[v & 63]);
   }
-  const std::size_t rest = b.size() - i;
+  const std::size_t rest = size - i;
   if (rest == 1) {
     std::uint32_t v = std::uint32_t{b[i]} << 16;
     out.push_back(kAlphabet[(v >> 18) & 63]);

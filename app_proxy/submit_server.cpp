@@ -7,7 +7,8 @@
 // connection, so a late done() after a close or stop() is dropped; it must not outlive the io_context).
 //
 // Framing: Go's jsonrpc codec runs a json.Decoder on the stream, so requests are JSON objects one
-// after another with optional whitespace between them. A small scanner (string/escape state and
+// after another with optional whitespace between them. A small scanner (JsonObjectScanner in
+// json_stream.h, shared with the socket proxy client: string/escape state and
 // bracket depth) finds where each object ends without parsing it, which lets us cap each request at
 // max_request_bytes before buffering it, and keep going after a malformed object (its boundary is
 // known), while a stream that does not start an object is answered once and closed.
@@ -17,6 +18,8 @@
 // order submit() completes in. Reading stops while kMaxPendingReplies slots (or kMaxPendingBytes of
 // ids and reply text) are outstanding, and resumes as writes drain them.
 #include "app_proxy/submit_server.h"
+
+#include "app_proxy/json_stream.h"
 
 #include <array>
 #include <atomic>
@@ -64,22 +67,6 @@ std::string reply_error(const std::string& id, std::string_view text) {
   return "{\"id\":" + id + ",\"result\":null,\"error\":" + json_string(text) + "}\n";
 }
 
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-// Go's encoding/json matches object keys to struct fields case-insensitively, the last match winning.
-const Json* find_field(const Json& obj, std::string_view name) {
-  const Json* found = nullptr;
-  for (auto it = obj.begin(); it != obj.end(); ++it)
-    if (ascii_iequals(it.key(), name)) found = &it.value();
-  return found;
-}
-
 // The error net/rpc gives for a method it does not serve.
 std::string unknown_method_error(const std::string& method) {
   const auto dot = method.rfind('.');
@@ -87,8 +74,6 @@ std::string unknown_method_error(const std::string& method) {
   if (method.substr(0, dot) != "Babble") return "rpc: can't find service " + method;
   return "rpc: can't find method " + method;
 }
-
-bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 std::string describe_char(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -112,7 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         shared_(std::move(shared)),
-        on_close_(std::move(on_close)) {}
+        on_close_(std::move(on_close)),
+        scanner_(shared_->options.max_request_bytes) {}
 
   void start() {
     last_activity_ = Clock::now();
@@ -143,8 +129,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string reply;  // the full reply line once ready
     bool ready = false;
   };
-
-  enum class Scan { kNeedMore, kObject, kGarbage, kTooBig };
 
   // ---- reading ----
 
@@ -180,48 +164,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     maybe_read();
   }
 
-  // Advances the scanner over buf_; on kObject, [obj_start_, scan_pos_) is one complete object.
-  Scan scan() {
-    const std::size_t max = shared_->options.max_request_bytes;
-    while (scan_pos_ < buf_.size()) {
-      const char c = buf_[scan_pos_];
-      if (depth_ == 0) {
-        if (is_json_space(c)) {
-          consumed_ = ++scan_pos_;
-          continue;
-        }
-        if (c != '{') return Scan::kGarbage;
-        obj_start_ = scan_pos_;
-        depth_ = 1;
-        max_depth_ = 1;
-        in_string_ = escape_ = false;
-      } else if (in_string_) {
-        if (escape_) {
-          escape_ = false;
-        } else if (c == '\\') {
-          escape_ = true;
-        } else if (c == '"') {
-          in_string_ = false;
-        }
-      } else if (c == '"') {
-        in_string_ = true;
-      } else if (c == '{' || c == '[') {
-        ++depth_;
-        if (depth_ > max_depth_) max_depth_ = depth_;
-      } else if (c == '}' || c == ']') {
-        --depth_;
-      }
-      ++scan_pos_;
-      if (scan_pos_ - obj_start_ > max) return Scan::kTooBig;
-      if (depth_ == 0) return Scan::kObject;
-    }
-    return Scan::kNeedMore;
-  }
-
   void process_buffer() {
     // After stop() (possibly from another thread, before its dispatch runs) nothing more is submitted.
     while (!closed_ && !draining_ && !over_limit() && !shared_->stopped) {
-      const Scan r = scan();
+      using Scan = JsonObjectScanner::Result;
+      const Scan r = scanner_.scan(buf_);
       if (r == Scan::kNeedMore) break;
       if (r == Scan::kTooBig) {
         close();
@@ -229,25 +176,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       if (r == Scan::kGarbage) {
         // Not the start of an object: the stream cannot be resynchronised. Answer once, then close.
-        enqueue_ready("null", "invalid character " + describe_char(buf_[scan_pos_]) +
+        enqueue_ready("null", "invalid character " + describe_char(buf_[scanner_.pos()]) +
                                   " looking for beginning of object");
         draining_ = true;
         break;
       }
-      handle_object(std::string_view(buf_).substr(obj_start_, scan_pos_ - obj_start_));
-      consumed_ = scan_pos_;
+      const std::size_t start = scanner_.object_start();
+      handle_object(std::string_view(buf_).substr(start, scanner_.pos() - start));
+      scanner_.mark_consumed();
     }
     if (closed_) return;
     // Drop what has been handled; the scanner's offsets move with the data.
-    buf_.erase(0, consumed_);
-    scan_pos_ -= consumed_;
-    if (depth_ > 0) obj_start_ -= consumed_;
-    consumed_ = 0;
+    buf_.erase(0, scanner_.take_consumed());
     if (draining_) finish_if_drained();
   }
 
   void handle_object(std::string_view text) {
-    if (max_depth_ > kMaxDepth) {
+    if (scanner_.max_depth() > kMaxDepth) {
       enqueue_ready("null", "json: exceeded max depth");
       return;
     }
@@ -416,13 +361,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Input: the chunk being read, the bytes not yet handled, and the scanner's state over them.
   std::array<char, kReadChunk> chunk_{};
   std::string buf_;
-  std::size_t consumed_ = 0;   // bytes at the front already handled
-  std::size_t scan_pos_ = 0;   // next byte to scan
-  std::size_t obj_start_ = 0;  // start of the object being scanned (depth_ > 0)
-  std::size_t depth_ = 0;
-  std::size_t max_depth_ = 0;
-  bool in_string_ = false;
-  bool escape_ = false;
+  JsonObjectScanner scanner_;
 
   // Replies in request order; slots_[i] has sequence number first_seq_ + i.
   std::deque<Slot> slots_;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "app_proxy/base64.h"  // base64_encode/decode used to be declared here
 #include "engine/bytes.h"
 
 namespace boost::asio {
@@ -52,9 +53,5 @@ class SubmitServer {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-
-// Standard base64 (padded), as Go encodes []byte. decode returns nullopt on malformed input.
-std::string base64_encode(const Bytes& b);
-std::optional<Bytes> base64_decode(std::string_view s);
 
 }  // namespace chatter

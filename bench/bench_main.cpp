@@ -8,6 +8,7 @@ namespace chatter::bench {
 int consensus_main(int argc, char** argv);  // bench_consensus.cpp
 int fastsync_main(int argc, char** argv);   // bench_fastsync.cpp
 int store_main(int argc, char** argv);      // bench_store.cpp
+int socketproxy_main(int argc, char** argv);  // bench_socketproxy.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -18,6 +19,7 @@ constexpr const char* kUsage =
     "  consensus   insertion and consensus throughput on a seeded random gossip graph\n"
     "  fastsync    a late node's catch-up by fast-forward (and by gossip from genesis)\n"
     "  store       LMDB store: batched inserts, lookups of recent and old events, reopen time\n"
+    "  socketproxy tx/s committed through the socket app proxy vs the in-process app\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   if (sub == "consensus") return chatter::bench::consensus_main(argc - 1, argv + 1);
   if (sub == "fastsync") return chatter::bench::fastsync_main(argc - 1, argv + 1);
   if (sub == "store") return chatter::bench::store_main(argc - 1, argv + 1);
+  if (sub == "socketproxy") return chatter::bench::socketproxy_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }

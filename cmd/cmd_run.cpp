@@ -1,5 +1,6 @@
-// `chatter run --datadir DIR [options]` (spec/cli.md): one node over TCP. The in-process kvstore (wrapped
-// by the ProbeApp that measures commit latency for `chatter testnet`), an in-memory store, the
+// `chatter run --datadir DIR [options]` (spec/cli.md): one node over TCP. The in-process kvstore, or with
+// --client-connect a socket application (SocketAppProxy, spec/socket-proxy.md), either wrapped
+// by the ProbeApp that measures commit latency for `chatter testnet`, an in-memory store, the
 // Runtime that drives the node on one io_context (this thread), and the SubmitServer that accepts
 // Babble.SubmitTx at --proxy-listen. SIGINT/SIGTERM stop it (leaving politely arrives with the
 // membership issue), write the final --report and exit 0.
@@ -7,6 +8,7 @@
 // Log: one line per fact on standard error, "TIME level=L msg=WHAT key=value ...": started, a
 // progress line every 5 s, errors; never one line per transaction or event at info.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "app_proxy/kvstore.h"
+#include "app_proxy/socket_app_proxy.h"
 #include "app_proxy/submit_server.h"
 #include "cmd/commands.h"
 #include "cmd/duration.h"
@@ -45,6 +49,7 @@ struct RunArgs {
   std::string heartbeat = "10ms", slow_heartbeat = "1s", timeout = "1s";
   std::size_t sync_limit = 1000;
   std::string proxy_listen = "127.0.0.1:1338";
+  std::string client_connect;  // empty: the in-process kvstore
   std::string log = "info";
   bool no_service = false;
   bool fast_sync = false;
@@ -115,6 +120,7 @@ struct Setup {
   Level level = Level::kInfo;
   NodeConfig config;
   HostPort listen, proxy;
+  std::optional<HostPort> client;  // --client-connect
   std::vector<PeerAddress> peers;
 };
 
@@ -129,6 +135,7 @@ Setup prepare(const RunArgs& args) {
   if (args.sync_limit == 0) throw UsageError("--sync-limit must be at least 1");
   s.config.sync_limit = args.sync_limit;
   s.proxy = address_option("proxy-listen", args.proxy_listen, true);
+  if (!args.client_connect.empty()) s.client = address_option("client-connect", args.client_connect, false);
 
   std::error_code ec;
   if (!fs::is_directory(args.datadir, ec))
@@ -180,8 +187,34 @@ int run_node(const RunArgs& args) {
   try {
     asio::io_context io;
     InmemStore store;
+    // The application: in process, or a socket app whose answers wake the node (through `wake`,
+    // which points at the runtime only while it exists) and whose health changes are logged once
+    // each, on this thread.
     KvStore kv;
-    ProbeApp probe(kv, setup.config.moniker, unix_now_ns);
+    struct WakeTarget {
+      std::mutex mu;
+      Runtime* runtime = nullptr;
+    } wake;
+    std::optional<SocketAppProxy> socket_app;
+    if (setup.client) {
+      SocketAppProxy::Options ao;
+      ao.host = setup.client->host;
+      ao.port = setup.client->port;
+      ao.timeout = std::chrono::milliseconds(setup.config.timeout_ns / 1'000'000);
+      ao.on_ready = [&wake] {
+        std::lock_guard lock(wake.mu);
+        if (wake.runtime != nullptr) wake.runtime->wake();
+      };
+      ao.on_health = [&io, &log, where = args.client_connect](AppHealth h, const std::string& reason) {
+        asio::post(io, [&log, where, h, reason] {
+          std::string f = std::string("msg=app app=") + where + " health=" + to_string(h);
+          if (!reason.empty()) f += " error=\"" + reason + "\"";
+          log.log(h == AppHealth::kOk ? Level::kInfo : Level::kWarn, f);
+        });
+      };
+      socket_app.emplace(std::move(ao));
+    }
+    ProbeApp probe(socket_app ? static_cast<AppProxy&>(*socket_app) : kv, setup.config.moniker, unix_now_ns);
     const std::string moniker = setup.config.moniker;
     Node node(std::move(setup.config), store, probe);
 
@@ -191,6 +224,17 @@ int run_node(const RunArgs& args) {
     ro.peers = setup.peers;
     ro.log = [&log](const std::string& line) { log.log(Level::kWarn, "msg=runtime " + line); };
     Runtime runtime(io, node, ro);
+    {
+      std::lock_guard lock(wake.mu);
+      wake.runtime = &runtime;
+    }
+    struct Unwake {  // destroyed before the runtime, so the app's thread never wakes a dead one
+      WakeTarget& w;
+      ~Unwake() {
+        std::lock_guard lock(w.mu);
+        w.runtime = nullptr;
+      }
+    } unwake{wake};
 
     SubmitServer::Options so;
     so.host = setup.proxy.host;
@@ -222,6 +266,7 @@ int run_node(const RunArgs& args) {
         << runtime.listen_port() << " proxy=" << setup.proxy.host << ":" << server.port()
         << " peers=" << setup.peers.size();
       if (!args.advertise.empty()) f << " advertise=" << args.advertise;
+      if (socket_app) f << " app=" << args.client_connect;
       log.log(Level::kInfo, f.str());
     }
 
@@ -281,6 +326,8 @@ int run_node(const RunArgs& args) {
       io.stop();
     });
     io.run();
+    // Lets the app hear of the Shutdown state if it is listening (bounded), then closes.
+    if (socket_app) socket_app->stop(std::chrono::milliseconds(500));
 
     write_report(true);
     const NodeStats s = node.stats();
@@ -304,9 +351,9 @@ Command add_run_command(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "run",
       "Run one node (spec/cli.md). DIR holds priv_key, peers.json and optionally peers.genesis.json (JSON arrays "
-      "of {\"NetAddr\", \"PubKeyHex\", \"Moniker\"}). Hosts the example key-value app and accepts transactions "
-      "with Babble.SubmitTx at --proxy-listen. SIGINT/SIGTERM stop it (exit 0). Durations: 10ms, 1s, 500us, 2m, "
-      "or an integer of milliseconds.");
+      "of {\"NetAddr\", \"PubKeyHex\", \"Moniker\"}). Hosts the example key-value app (or uses the socket app "
+      "at --client-connect) and accepts transactions with Babble.SubmitTx at --proxy-listen. SIGINT/SIGTERM stop "
+      "it (exit 0). Durations: 10ms, 1s, 500us, 2m, or an integer of milliseconds.");
   app->add_option("--datadir", args->datadir, "Data directory (priv_key, peers.json)")->required();
   app->add_option("--listen", args->listen, "host:port for gossip (default: this node's NetAddr in peers.json)");
   app->add_option("--advertise", args->advertise, "host:port others reach this node at (informational for now)");
@@ -317,6 +364,9 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--sync-limit", args->sync_limit, "Max events in one sync response")->capture_default_str();
   app->add_option("--proxy-listen", args->proxy_listen, "host:port of the Babble.SubmitTx server")
       ->capture_default_str();
+  app->add_option("--client-connect", args->client_connect,
+                  "host:port of a socket application (spec/socket-proxy.md) to use instead of the in-process "
+                  "key-value app; --timeout bounds each of its replies");
   app->add_option("--log", args->log, "Log level: debug, info, warn, error")->capture_default_str();
   app->add_flag("--no-service", args->no_service, "Do not start the HTTP service (none exists yet)");
   app->add_option("--report", args->report,
@@ -327,7 +377,7 @@ Command add_run_command(CLI::App& root) {
   const std::string later = "Not implemented yet (refused with exit 2)";
   for (const char* flag : {"store", "bootstrap"})
     args->unimplemented.emplace_back(flag, app->add_flag(std::string("--") + flag, later));
-  for (const char* opt : {"join-timeout", "suspend-limit", "cache-size", "client-connect", "service-listen"})
+  for (const char* opt : {"join-timeout", "suspend-limit", "cache-size", "service-listen"})
     args->unimplemented.emplace_back(opt, app->add_option(std::string("--") + opt, later));
   return Command{app, [args] { return run_node(*args); }};
 }

@@ -498,6 +498,14 @@ void Runtime::post(std::function<void(Node&)> f) {
   });
 }
 
+void Runtime::wake() {
+  asio::post(impl_->io, [w = std::weak_ptr<Impl>(impl_)] {
+    auto self = w.lock();
+    if (!self || self->destroyed || self->stopped || !self->started) return;
+    self->after_node_call(self->node.tick(unix_now_ns()));
+  });
+}
+
 std::uint16_t Runtime::listen_port() const { return impl_->port; }
 
 TransportStats Runtime::transport_stats() const {

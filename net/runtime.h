@@ -82,6 +82,9 @@ class Runtime {
   // Runs f on the node's thread (then on_progress, and the tick is re-armed). Also after stop(),
   // as long as the runtime exists; not once it has been destroyed.
   void post(std::function<void(Node&)> f);
+  // Ticks the node now (on its thread, sending what the tick produces), e.g. when an asynchronous app
+  // adapter has an answer the node is waiting for. Safe from any thread; no effect after stop().
+  void wake();
   std::uint16_t listen_port() const;  // the bound port (useful with port 0)
   TransportStats transport_stats() const;  // any thread
 

@@ -160,7 +160,7 @@ TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard er
   SUBCASE("unimplemented options") {
     write_text(node / "peers.json", "[" + self + "," + other + "]");
     for (const std::string opt : {"--store", "--bootstrap", "--join-timeout 1s", "--suspend-limit 3",
-                                  "--cache-size 10", "--client-connect 127.0.0.1:1339",
+                                  "--cache-size 10",
                                   "--service-listen 127.0.0.1:8000"}) {
       const Run r = run_exe(scratch, "run" + datadir + " " + opt);
       CHECK(r.status == 2);
@@ -171,7 +171,8 @@ TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard er
   }
   SUBCASE("bad durations and log level") {
     write_text(node / "peers.json", "[" + self + "," + other + "]");
-    for (const std::string opt : {"--heartbeat 10xs", "--timeout -1s", "--log verbose", "--proxy-listen nope"}) {
+    for (const std::string opt :
+         {"--heartbeat 10xs", "--timeout -1s", "--log verbose", "--proxy-listen nope", "--client-connect nope"}) {
       const Run r = run_exe(scratch, "run" + datadir + " " + opt);
       CHECK(r.status == 2);
       CHECK(lines(r.err) == 1);
