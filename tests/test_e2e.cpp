@@ -135,9 +135,9 @@ TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard er
   }
   SUBCASE("unimplemented options") {
     write_text(node / "peers.json", "[" + self + "," + other + "]");
-    for (const std::string opt : {"--store", "--bootstrap", "--fast-sync", "--join-timeout 1s", "--suspend-limit 3",
-                                  "--cache-size 10", "--client-connect 127.0.0.1:1339",
-                                  "--service-listen 127.0.0.1:8000"}) {
+    for (const std::string opt :
+         {"--store", "--bootstrap", "--fast-sync", "--join-timeout 1s", "--suspend-limit 3",
+          "--cache-size 10", "--client-connect 127.0.0.1:1339"}) {
       const Run r = run_exe(scratch, "run" + datadir + " " + opt);
       CHECK(r.status == 2);
       CHECK(lines(r.err) == 1);
