@@ -1,9 +1,10 @@
 // `chatter run --datadir DIR [options]` (spec/cli.md): one node over TCP. The in-process kvstore, or with
 // --client-connect a socket application (SocketAppProxy, spec/socket-proxy.md), either wrapped
 // by the ProbeApp that measures commit latency for `chatter testnet`, an in-memory store, the
-// Runtime that drives the node on one io_context (this thread), and the SubmitServer that accepts
-// Babble.SubmitTx at --proxy-listen. SIGINT/SIGTERM stop it (leaving politely arrives with the
-// membership issue), write the final --report and exit 0.
+// Runtime that drives the node on one io_context (this thread), the SubmitServer that accepts
+// Babble.SubmitTx at --proxy-listen, and the HTTP service at --service-listen (net/http_service.h:
+// its own thread, reaching the node through Runtime::post; off with --no-service). SIGINT/SIGTERM
+// stop it (leaving politely arrives with the membership issue), write the final --report and exit 0.
 //
 // Log: one line per fact on standard error, "TIME level=L msg=WHAT key=value ...": started, a
 // progress line every 5 s, errors; never one line per transaction or event at info.
@@ -19,6 +20,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -35,6 +37,7 @@
 #include "cmd/probe_app.h"
 #include "cmd/run_report.h"
 #include "engine/node.h"
+#include "net/http_service.h"
 #include "net/runtime.h"
 #include "store/inmem_store.h"
 
@@ -51,6 +54,7 @@ struct RunArgs {
   std::string proxy_listen = "127.0.0.1:1338";
   std::string client_connect;  // empty: the in-process kvstore
   std::string log = "info";
+  std::string service_listen = "127.0.0.1:8000";
   bool no_service = false;
   bool fast_sync = false;
   std::string report;
@@ -121,6 +125,7 @@ struct Setup {
   NodeConfig config;
   HostPort listen, proxy;
   std::optional<HostPort> client;  // --client-connect
+  std::optional<HostPort> service;  // none with --no-service
   std::vector<PeerAddress> peers;
 };
 
@@ -136,6 +141,7 @@ Setup prepare(const RunArgs& args) {
   s.config.sync_limit = args.sync_limit;
   s.proxy = address_option("proxy-listen", args.proxy_listen, true);
   if (!args.client_connect.empty()) s.client = address_option("client-connect", args.client_connect, false);
+  if (!args.no_service) s.service = address_option("service-listen", args.service_listen, true);
 
   std::error_code ec;
   if (!fs::is_directory(args.datadir, ec))
@@ -248,6 +254,32 @@ int run_node(const RunArgs& args) {
       });
     });
 
+    // The HTTP service (net/http_service.h): its own thread; node data through runtime.post.
+    // Declared after the runtime, so destroyed before it (the query hook uses the runtime).
+    std::unique_ptr<HttpService> service;
+    if (setup.service) {
+      HttpService::Options ho;
+      ho.host = setup.service->host;
+      ho.port = setup.service->port;
+      ho.log = [&log](const std::string& line) { log.log(Level::kWarn, "msg=service " + line); };
+      ho.extra_stats = [&runtime, &socket_app](nlohmann::ordered_json& j) {
+        // In process the application is always there; a socket app as the proxy last found it.
+        j["app_reachable"] = socket_app ? socket_app->app_reachable() : true;
+        if (socket_app && !socket_app->app_reachable()) j["app_error"] = socket_app->last_error();
+        const TransportStats t = runtime.transport_stats();
+        j["bytes_sent"] = t.bytes_sent;
+        j["bytes_received"] = t.bytes_received;
+        j["dropped_frames"] = t.dropped_frames;
+        j["bad_frames"] = t.bad_frames;
+        j["connect_failures"] = t.connect_failures;
+      };
+      service = std::make_unique<HttpService>(
+          [&runtime, &store](HttpService::NodeWork work) {
+            runtime.post([work = std::move(work), &store](Node& n) { work(n, store); });
+          },
+          std::move(ho));
+    }
+
     std::optional<RunReport> report;
     if (!args.report.empty()) report.emplace(args.report, store, probe);
     auto write_report = [&](bool exited) {
@@ -260,10 +292,12 @@ int run_node(const RunArgs& args) {
 
     runtime.start();
     server.start();
+    if (service) service->start();
     {
       std::ostringstream f;
       f << "msg=started id=" << node.id() << " moniker=" << moniker << " listen=" << setup.listen.host << ":"
-        << runtime.listen_port() << " proxy=" << setup.proxy.host << ":" << server.port()
+        << runtime.listen_port() << " proxy=" << setup.proxy.host << ":" << server.port() << " service="
+        << (service ? service->host() + ":" + std::to_string(service->port()) : std::string("off"))
         << " peers=" << setup.peers.size();
       if (!args.advertise.empty()) f << " advertise=" << args.advertise;
       if (socket_app) f << " app=" << args.client_connect;
@@ -321,6 +355,7 @@ int run_node(const RunArgs& args) {
       report_timer.cancel();
       progress_timer.cancel();
       server.stop();
+      if (service) service->stop();
       runtime.stop();
       node.shutdown();
       io.stop();
@@ -368,7 +403,10 @@ Command add_run_command(CLI::App& root) {
                   "host:port of a socket application (spec/socket-proxy.md) to use instead of the in-process "
                   "key-value app; --timeout bounds each of its replies");
   app->add_option("--log", args->log, "Log level: debug, info, warn, error")->capture_default_str();
-  app->add_flag("--no-service", args->no_service, "Do not start the HTTP service (none exists yet)");
+  app->add_option("--service-listen", args->service_listen,
+                  "host:port of the HTTP service (read-only JSON: /stats, ...)")
+      ->capture_default_str();
+  app->add_flag("--no-service", args->no_service, "Do not start the HTTP service");
   app->add_option("--report", args->report,
                   "Write a JSON report (stats, committed blocks, latency histogram) to FILE every second and at exit");
   app->add_flag("--fast-sync", args->fast_sync,
@@ -377,7 +415,7 @@ Command add_run_command(CLI::App& root) {
   const std::string later = "Not implemented yet (refused with exit 2)";
   for (const char* flag : {"store", "bootstrap"})
     args->unimplemented.emplace_back(flag, app->add_flag(std::string("--") + flag, later));
-  for (const char* opt : {"join-timeout", "suspend-limit", "cache-size", "service-listen"})
+  for (const char* opt : {"join-timeout", "suspend-limit", "cache-size"})
     args->unimplemented.emplace_back(opt, app->add_option(std::string("--") + opt, later));
   return Command{app, [args] { return run_node(*args); }};
 }

@@ -1,10 +1,11 @@
 // `chatter testnet` (spec/cli.md): a local network of N `chatter run` processes on loopback under load.
-// Steps: keys and peers.json per node in DIR/node<i>/, free ports, one process per node (this same
-// executable) writing a --report file, wait until every proxy accepts, load through one connection
-// per node (cmd/testnet_load.h) with live progress on standard error, then let the nodes converge,
-// stop them (SIGTERM, SIGKILL after 10 s) and print the summary (cmd/testnet_summary.h) on standard
-// output. Exit 0 only when blocks and state hashes agree, transactions were committed and no node
-// died on its own.
+// Steps: keys and peers.json per node in DIR/node<i>/, free ports (gossip, proxy, HTTP service), one
+// process per node (this same executable) writing a --report file, each service's /stats URL on
+// standard error, wait until every proxy accepts, load through one connection per node
+// (cmd/testnet_load.h) with live progress on standard error, then let the nodes converge, stop them
+// (SIGTERM, SIGKILL after 10 s) and print the summary (cmd/testnet_summary.h) on standard output.
+// Exit 0 only when blocks and state hashes agree, transactions were committed and no node died on
+// its own.
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ struct NodeGuard {
 
 std::string report_path(const NodeProcess& p) { return (fs::path(p.dir) / "report.json").string(); }
 std::string log_path(const NodeProcess& p) { return (fs::path(p.dir) / "node.log").string(); }
+std::string service_url(const NodeProcess& p) { return "http://127.0.0.1:" + std::to_string(p.service_port); }
 
 void check_args(const TestnetArgs& a) {
   if (a.store) throw UsageError("option --store is not implemented yet");
@@ -86,15 +88,16 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
   }
   // Late validators are in the genesis set like the others; they start at half the duration.
   const std::size_t total = a.nodes + a.late;
-  const auto ports = pick_free_ports(2 * total);
+  const auto ports = pick_free_ports(3 * total);
   std::vector<NodeProcess> nodes(total);
   std::vector<Peer> peers;
   for (std::size_t i = 0; i < total; ++i) {
     auto& n = nodes[i];
     n.index = i;
     n.dir = (fs::path(dir) / ("node" + std::to_string(i))).string();
-    n.gossip_port = ports[2 * i];
-    n.proxy_port = ports[2 * i + 1];
+    n.gossip_port = ports[3 * i];
+    n.proxy_port = ports[3 * i + 1];
+    n.service_port = ports[3 * i + 2];
     const KeyPair key = KeyPair::generate();
     std::string error;
     if (!write_key_files(n.dir, key, error)) throw UsageError(error);
@@ -108,8 +111,17 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
 }
 
 void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync) {
-  std::vector<std::string> args{"run",      "--datadir",        n.dir, "--proxy-listen", "127.0.0.1:" + std::to_string(n.proxy_port),
-                                "--report", report_path(n), "--heartbeat", a.heartbeat};
+  std::vector<std::string> args{"run",
+                                "--datadir",
+                                n.dir,
+                                "--proxy-listen",
+                                "127.0.0.1:" + std::to_string(n.proxy_port),
+                                "--service-listen",
+                                "127.0.0.1:" + std::to_string(n.service_port),
+                                "--report",
+                                report_path(n),
+                                "--heartbeat",
+                                a.heartbeat};
   if (fast_sync) args.push_back("--fast-sync");
   n.pid = spawn_process(self_executable(), args, log_path(n));
   n.running = true;
@@ -204,6 +216,8 @@ int run_testnet(TestnetArgs a) {
   double load_s = 0;
   try {
     start_nodes(nodes, a);
+    for (const auto& n : nodes)
+      std::cerr << "testnet: node " << n.index << ": " << service_url(n) << "/stats\n";
     wait_ready(nodes, std::chrono::seconds(15));
     std::cerr << "testnet: all " << a.nodes << " nodes accept transactions\n";
 
@@ -370,6 +384,9 @@ int run_testnet(TestnetArgs a) {
   s["died"] = died;
   s["exit_status"] = stop_status;
   s["load_errors"] = load_errors;
+  nlohmann::ordered_json services = nlohmann::ordered_json::array();
+  for (const auto& n : nodes) services.push_back(service_url(n));
+  s["services"] = services;
   const std::string text = s.dump(2) + "\n";
   std::cout << text << std::flush;
   if (!a.summary.empty()) {

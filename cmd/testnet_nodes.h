@@ -21,7 +21,7 @@ bool port_accepts(std::uint16_t port);
 struct NodeProcess {
   std::size_t index = 0;
   std::string dir;          // DIR/node<i>
-  std::uint16_t gossip_port = 0, proxy_port = 0;
+  std::uint16_t gossip_port = 0, proxy_port = 0, service_port = 0;  // service: the HTTP service
   pid_t pid = -1;
   bool running = false;
   int status = 0;           // waitpid status once it exited

@@ -66,6 +66,12 @@ TEST_CASE("cli.md testnet: 3 nodes under load agree on blocks and state and comm
   for (const auto& last : summary.at("last_block_index")) CHECK(last.get<std::int64_t>() >= 1);
   CHECK(summary.at("latency_ms").at("p50").get<double>() <= summary.at("latency_ms").at("p99").get<double>());
   CHECK(summary.at("tx_per_s").get<double>() > 0);
+  // Each node had its own HTTP service, announced on standard error and listed in the summary.
+  REQUIRE(summary.at("services").size() == 3);
+  for (const auto& url : summary.at("services")) {
+    CHECK(url.get<std::string>().rfind("http://127.0.0.1:", 0) == 0);
+    CHECK(r.err.find(url.get<std::string>() + "/stats") != std::string::npos);
+  }
   // Each node kept its own data directory, report and log.
   for (int i = 0; i < 3; ++i) {
     const fs::path node = dir / ("node" + std::to_string(i));
@@ -160,8 +166,7 @@ TEST_CASE("cli.md run: bad input gets exit 2 and exactly one line on standard er
   SUBCASE("unimplemented options") {
     write_text(node / "peers.json", "[" + self + "," + other + "]");
     for (const std::string opt : {"--store", "--bootstrap", "--join-timeout 1s", "--suspend-limit 3",
-                                  "--cache-size 10",
-                                  "--service-listen 127.0.0.1:8000"}) {
+                                  "--cache-size 10"}) {
       const Run r = run_exe(scratch, "run" + datadir + " " + opt);
       CHECK(r.status == 2);
       CHECK(lines(r.err) == 1);
