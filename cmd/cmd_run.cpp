@@ -40,6 +40,8 @@
 #include "net/http_service.h"
 #include "net/runtime.h"
 #include "store/inmem_store.h"
+#include "store/lmdb_store.h"
+#include "store/store_dir.h"
 
 namespace chatter::cmd {
 namespace {
@@ -56,6 +58,8 @@ struct RunArgs {
   std::string log = "info";
   std::string service_listen = "127.0.0.1:8000";
   bool no_service = false;
+  bool store = false, bootstrap = false;
+  std::size_t cache_size = 50000;
   bool fast_sync = false;
   std::string report;
   // spec/cli.md options that need later issues: refused when given.
@@ -189,10 +193,28 @@ int run_node(const RunArgs& args) {
     std::cerr << "chatter run: " << e.what() << "\n";
     return kExitUsage;
   }
+  if (args.bootstrap && !args.store) {
+    std::cerr << "chatter run: --bootstrap resumes from the store: it needs --store\n";
+    return kExitUsage;
+  }
   const Logger log(setup.level);
   try {
     asio::io_context io;
-    InmemStore store;
+    // The store: in memory, or LMDB in DIR/store (locked for this process; an existing one is moved
+    // aside unless --bootstrap resumes from it).
+    std::optional<StoreDir> store_dir;
+    std::unique_ptr<Store> store_holder;
+    if (args.store) {
+      store_dir.emplace(open_store_dir(args.datadir, args.bootstrap));
+      log.log(Level::kInfo, "msg=store path=" + store_dir->store_path().string() + " detail=\"" + store_dir->message() + "\"");
+      LmdbStore::Options lo;
+      lo.cache_size = args.cache_size;
+      store_holder = std::make_unique<LmdbStore>(store_dir->store_path(), lo);
+      setup.config.bootstrap = args.bootstrap && store_dir->bootstrapping();
+    } else {
+      store_holder = std::make_unique<InmemStore>();
+    }
+    Store& store = *store_holder;
     // The application: in process, or a socket app whose answers wake the node (through `wake`,
     // which points at the runtime only while it exists) and whose health changes are logged once
     // each, on this thread.
@@ -412,10 +434,16 @@ Command add_run_command(CLI::App& root) {
   app->add_flag("--fast-sync", args->fast_sync,
                 "Start in CatchingUp: fast-forward from the peer furthest ahead (verified block, frame and "
                 "snapshot) instead of replaying history; falls back to gossip when no peer can serve");
+  app->add_flag("--store", args->store,
+                "Persist to LMDB in DIR/store (one process per DIR; an existing store is moved aside to "
+                "DIR/store.YYYYMMDD-HHMMSS unless --bootstrap)");
+  app->add_flag("--bootstrap", args->bootstrap,
+                "Resume from the store (--store): the last frame, the events after it and the app's last "
+                "snapshot, not history");
+  app->add_option("--cache-size", args->cache_size, "Events kept decoded in memory by the LMDB store")
+      ->capture_default_str();
   const std::string later = "Not implemented yet (refused with exit 2)";
-  for (const char* flag : {"store", "bootstrap"})
-    args->unimplemented.emplace_back(flag, app->add_flag(std::string("--") + flag, later));
-  for (const char* opt : {"join-timeout", "suspend-limit", "cache-size"})
+  for (const char* opt : {"join-timeout", "suspend-limit"})
     args->unimplemented.emplace_back(opt, app->add_option(std::string("--") + opt, later));
   return Command{app, [args] { return run_node(*args); }};
 }

@@ -8,6 +8,9 @@
 // its own.
 #include <signal.h>
 #include <sys/wait.h>
+
+#include <csignal>
+#include <random>
 #include <stdlib.h>
 
 #include <chrono>
@@ -64,9 +67,8 @@ std::string log_path(const NodeProcess& p) { return (fs::path(p.dir) / "node.log
 std::string service_url(const NodeProcess& p) { return "http://127.0.0.1:" + std::to_string(p.service_port); }
 
 void check_args(const TestnetArgs& a) {
-  if (a.store) throw UsageError("option --store is not implemented yet");
   if (a.late > 16) throw UsageError("--late must be at most 16");
-  if (a.crash > 0) throw UsageError("option --crash is not implemented yet");
+  if (a.crash > 32) throw UsageError("--crash must be at most 32");
   if (a.join > 0) throw UsageError("option --join is not implemented yet");
   if (a.leave > 0) throw UsageError("option --leave is not implemented yet");
   if (a.nodes < 1 || a.nodes > 64) throw UsageError("--nodes must be between 1 and 64");
@@ -110,7 +112,7 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
   return nodes;
 }
 
-void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync) {
+void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool bootstrap = false) {
   std::vector<std::string> args{"run",
                                 "--datadir",
                                 n.dir,
@@ -123,6 +125,9 @@ void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync) {
                                 "--heartbeat",
                                 a.heartbeat};
   if (fast_sync) args.push_back("--fast-sync");
+  if (a.store || a.crash > 0) args.push_back("--store");
+  if (bootstrap) args.push_back("--bootstrap");
+  n.stopped_by_us = false;
   n.pid = spawn_process(self_executable(), args, log_path(n));
   n.running = true;
 }
@@ -213,7 +218,45 @@ int run_testnet(TestnetArgs a) {
     }
   };
   std::vector<std::unique_ptr<LoadGenerator>> loads;
+  std::vector<std::unique_ptr<LoadGenerator>> retired_loads;  // of nodes killed by --crash
   double load_s = 0;
+  // --crash K: K moments spread over 15%..65% of the duration, each a random genesis validator.
+  struct Crash {
+    double at_s = 0;
+    std::size_t node = 0;
+    bool done = false;
+    Clock::time_point restarted{};
+    std::optional<std::uint64_t> block_before;
+    std::optional<double> recovery_s;
+    std::optional<std::size_t> load_pending;  // restart of the load once the proxy accepts
+  };
+  std::vector<Crash> crashes;
+  {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+    for (std::size_t k = 0; k < a.crash; ++k) {
+      Crash c;
+      const double slot = a.duration_s * 0.5 / static_cast<double>(a.crash);
+      c.at_s = a.duration_s * 0.15 + slot * (static_cast<double>(k) + std::uniform_real_distribution<double>(0.0, 0.8)(rng));
+      c.node = static_cast<std::size_t>(rng() % a.nodes);
+      crashes.push_back(c);
+    }
+  }
+  auto track_crashes = [&](const std::vector<std::optional<NodeReport>>& reports) {
+    for (auto& c : crashes) {
+      if (!c.done || c.recovery_s) continue;
+      const auto& r = reports[c.node];
+      const auto restarted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count() -
+                                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.restarted).count();
+      if (r && r->written_unix_ms > restarted_ms && r->last_block_index &&
+          (!c.block_before || *r->last_block_index > *c.block_before)) {
+        c.recovery_s = std::chrono::duration<double>(Clock::now() - c.restarted).count();
+        std::cerr << "testnet: node" << c.node << " recovered " << *c.recovery_s << " s after its restart (block "
+                  << *r->last_block_index << ")\n";
+      }
+    }
+  };
   try {
     start_nodes(nodes, a);
     for (const auto& n : nodes)
@@ -250,13 +293,48 @@ int run_testnet(TestnetArgs a) {
         late_t0 = Clock::now();
         std::cerr << "testnet: started " << a.late << " late node(s) with --fast-sync\n";
       }
+      const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      for (std::size_t k = 0; k < crashes.size(); ++k) {
+        Crash& c = crashes[k];
+        if (c.done || elapsed < c.at_s) continue;
+        NodeProcess& n = nodes[c.node];
+        const auto before = read_reports(nodes)[c.node];
+        if (before) c.block_before = before->last_block_index;
+        loads[c.node]->finish(0);
+        retired_loads.push_back(std::move(loads[c.node]));
+        n.stopped_by_us = true;
+        ::kill(n.pid, SIGKILL);
+        int status = 0;
+        ::waitpid(n.pid, &status, 0);
+        n.running = false;
+        std::cerr << "testnet: killed node" << c.node << " (kill -9) at t=" << std::llround(elapsed)
+                  << "s; restarting it with --bootstrap\n";
+        start_node(n, a, false, true);
+        c.restarted = Clock::now();
+        c.done = true;
+        c.load_pending = k;
+      }
+      for (auto& c : crashes) {
+        if (!c.load_pending || !port_accepts(nodes[c.node].proxy_port)) continue;
+        LoadGenerator::Options o;
+        o.moniker = "node" + std::to_string(c.node) + ".r" + std::to_string(*c.load_pending);
+        o.port = nodes[c.node].proxy_port;
+        o.rate = a.tx_rate / static_cast<double>(a.nodes);
+        o.tx_size = a.tx_size;
+        loads[c.node] = std::make_unique<LoadGenerator>(o);
+        loads[c.node]->start();
+        c.load_pending.reset();
+      }
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
       track_late(reports);
+      track_crashes(reports);
       std::ostringstream line;
       line << "testnet: t=" << std::llround(std::chrono::duration<double>(Clock::now() - t0).count()) << "s";
       std::uint64_t accepted = 0;
-      for (const auto& l : loads) accepted += l->accepted();
+      for (const auto& l : loads)
+        if (l) accepted += l->accepted();
+      for (const auto& l : retired_loads) accepted += l->accepted();
       line << " submitted=" << accepted;
       for (std::size_t i = 0; i < nodes.size(); ++i) {
         const auto& r = reports[i];
@@ -274,10 +352,13 @@ int run_testnet(TestnetArgs a) {
       std::cerr << line.str() << "\n";
     }
     load_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    for (auto& l : loads) l->finish(2000);
+    for (auto& l : loads)
+      if (l) l->finish(2000);
 
     std::uint64_t submitted = 0;
-    for (const auto& l : loads) submitted += l->accepted();
+    for (const auto& l : loads)
+      if (l) submitted += l->accepted();
+    for (const auto& l : retired_loads) submitted += l->accepted();
     // Convergence: same last block everywhere and every accepted transaction committed (10 s at most).
     const auto converge_deadline = Clock::now() + std::chrono::seconds(10);
     bool converged = false;
@@ -286,9 +367,11 @@ int run_testnet(TestnetArgs a) {
       const auto reports = read_reports(nodes);
       bool same = true;
       track_late(reports);
+      track_crashes(reports);
+      // A crash loses what was in the killed node's pool: then only the last blocks are compared.
       for (const auto& r : reports)
         same = same && r && r->last_block_index && r->last_block_index == reports.front()->last_block_index &&
-               (r->transactions >= submitted || r->fast_forwards > 0);
+               (r->transactions >= submitted || r->fast_forwards > 0 || !crashes.empty());
       if (same) {
         converged = true;
         break;
@@ -335,10 +418,17 @@ int run_testnet(TestnetArgs a) {
   std::uint64_t submitted = 0, refused = 0, sent = 0;
   nlohmann::ordered_json load_errors = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < loads.size(); ++i) {
+    if (!loads[i]) continue;  // a node killed too late for its load to restart
     submitted += loads[i]->accepted();
     refused += loads[i]->refused();
     sent += loads[i]->sent();
     if (!loads[i]->error().empty()) load_errors.push_back({{"node", i}, {"error", loads[i]->error()}});
+  }
+  // The loads of killed nodes: their connection broke with the node (not an error of the run).
+  for (const auto& l : retired_loads) {
+    submitted += l->accepted();
+    refused += l->refused();
+    sent += l->sent();
   }
   nlohmann::ordered_json last_blocks = nlohmann::ordered_json::array();
   nlohmann::ordered_json tx_per_node = nlohmann::ordered_json::array();
@@ -372,7 +462,17 @@ int run_testnet(TestnetArgs a) {
                     {"fast_forward_block", r.fast_forward_block ? nlohmann::ordered_json(*r.fast_forward_block) : nlohmann::ordered_json(nullptr)}});
   }
   s["late_nodes"] = late;
-  s["crashes"] = nlohmann::ordered_json::array();
+  nlohmann::ordered_json crash_list = nlohmann::ordered_json::array();
+  bool crashes_ok = true;
+  for (const auto& c : crashes) {
+    crashes_ok = crashes_ok && c.done && c.recovery_s.has_value();
+    crash_list.push_back({{"node", c.node},
+                          {"at_s", c.at_s},
+                          {"recovered", c.recovery_s.has_value()},
+                          {"recovery_s", c.recovery_s ? nlohmann::ordered_json(*c.recovery_s) : nlohmann::ordered_json(nullptr)},
+                          {"block_before", c.block_before ? nlohmann::ordered_json(*c.block_before) : nlohmann::ordered_json(nullptr)}});
+  }
+  s["crashes"] = crash_list;
   s["membership"] = {{"joined", 0}, {"left", 0}, {"validator_sets_equal", true}};
   s["dir"] = dir;
   s["tx_size"] = a.tx_size;
@@ -396,7 +496,7 @@ int run_testnet(TestnetArgs a) {
     if (!out) std::cerr << "chatter testnet: cannot write the summary to " << a.summary << "\n";
   }
   const bool held = agree.blocks_equal && agree.state_hashes_equal && agree.tx_committed > 0 && died.empty() &&
-                    clean_exit && all_reports && load_errors.empty() && late_ok;
+                    clean_exit && all_reports && load_errors.empty() && late_ok && crashes_ok;
   return held ? 0 : 1;
 }
 
@@ -414,12 +514,14 @@ Command add_testnet_command(CLI::App& root) {
   app->add_option("--tx-rate", args->tx_rate, "Transactions per second offered (0 = as fast as they commit)")
       ->capture_default_str();
   app->add_option("--tx-size", args->tx_size, "Bytes per transaction")->capture_default_str();
-  app->add_flag("--store", args->store, "Nodes persist to LMDB (not implemented yet)");
+  app->add_flag("--store", args->store, "Nodes persist to LMDB (chatter run --store)");
   app->add_option("--late", args->late,
                   "K extra validators of the genesis set that start at half the duration with --fast-sync and must "
                   "catch up")
       ->capture_default_str();
-  app->add_option("--crash", args->crash, "Crash and restart nodes (not implemented yet)")->capture_default_str();
+  app->add_option("--crash", args->crash,
+                  "K times, kill -9 a random node under load and restart it with --bootstrap (implies --store)")
+      ->capture_default_str();
   app->add_option("--join", args->join, "Nodes that join during the run (not implemented yet)")->capture_default_str();
   app->add_option("--leave", args->leave, "Validators that leave (not implemented yet)")->capture_default_str();
   app->add_option("--dir", args->dir, "Where data directories and logs go (default: a new temporary directory)");

@@ -174,7 +174,7 @@ TEST_CASE(
   for (int i = 0; i < kNodes; ++i)
     procs.start(exe,
                 {"run", "--datadir", dir(i).string(), "--client-connect", addr(app(i)), "--proxy-listen",
-                 addr(proxy(i)), "--timeout", "2s", "--log", "warn"},
+                 addr(proxy(i)), "--no-service", "--timeout", "2s", "--log", "warn"},
                 scratch.path / ("node" + std::to_string(i) + ".log"));
   auto logs = [&] {
     std::string all;
