@@ -300,8 +300,13 @@ int run_testnet(TestnetArgs a) {
         NodeProcess& n = nodes[c.node];
         const auto before = read_reports(nodes)[c.node];
         if (before) c.block_before = before->last_block_index;
-        loads[c.node]->finish(0);
-        retired_loads.push_back(std::move(loads[c.node]));
+        // Its load stops with it (a node killed again before its load restarted has none).
+        if (loads[c.node]) {
+          loads[c.node]->finish(0);
+          retired_loads.push_back(std::move(loads[c.node]));
+        }
+        for (auto& other : crashes)
+          if (&other != &c && other.node == c.node) other.load_pending.reset();
         n.stopped_by_us = true;
         ::kill(n.pid, SIGKILL);
         int status = 0;

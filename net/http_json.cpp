@@ -188,7 +188,21 @@ Json stats_json(const NodeStats& s) {
               {"events_created", s.events_created},
               {"refused_events", s.refused_events},
               {"app_errors", s.app_errors},
-              {"state_hash", s.state_hash.empty() ? Json(nullptr) : Json(to_hex(s.state_hash))}};
+              {"state_hash", s.state_hash.empty() ? Json(nullptr) : Json(to_hex(s.state_hash))},
+              // Fast-forward (CatchingUp): what it is doing, what it did, what it refused and why.
+              {"catch_up_status", s.catch_up_status},
+              {"catch_up_bytes", s.catch_up_bytes},
+              {"snapshot_anchor", opt(s.snapshot_anchor)},
+              {"fast_forwards", s.fast_forwards},
+              {"fast_forward_block", opt(s.fast_forward_block)},
+              {"fast_forward_refusals", s.fast_forward_refusals},
+              {"last_fast_forward_error", s.last_fast_forward_error},
+              {"fast_forwards_served", s.fast_forwards_served},
+              // Restart from the store.
+              {"bootstrapped", s.bootstrapped},
+              {"recommitted_blocks", s.recommitted_blocks},
+              {"app_nondeterminism", s.app_nondeterminism},
+              {"last_app_error", s.last_app_error}};
 }
 
 Json block_json(const Block& b) {
@@ -206,6 +220,7 @@ Json block_json(const Block& b) {
               {"round_received", body.round_received},
               {"timestamp", body.timestamp},
               {"state_hash", to_hex(body.state_hash)},
+              {"snapshot_hash", body.snapshot_hash.is_zero() ? Json(nullptr) : Json(to_hex(body.snapshot_hash))},
               {"frame_hash", to_hex(body.frame_hash)},
               {"peers_hash", to_hex(body.peers_hash)},
               {"prev_block_hash", to_hex(body.prev_block_hash)},

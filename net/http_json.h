@@ -10,8 +10,12 @@
 //                        undetermined_events, events, transactions (committed), transaction_pool,
 //                        num_peers, sync_requests, sync_errors, events_created, refused_events,
 //                        app_errors, state_hash (hex; null before the first commit), app_reachable
-//                        (from the host's extra-stats hook; null when the host does not say), plus
-//                        whatever else that hook adds.
+//                        (from the host's extra-stats hook; null when the host does not say);
+//                        fast-forward: catch_up_status (what CatchingUp is doing, human text),
+//                        catch_up_bytes, snapshot_anchor, fast_forwards, fast_forward_block,
+//                        fast_forward_refusals, last_fast_forward_error ("peer N: reason"),
+//                        fast_forwards_served; restart: bootstrapped, recommitted_blocks,
+//                        app_nondeterminism, last_app_error; plus whatever else the hook adds.
 //  GET /block/N          one block (block_json below); 404 when the store has no block N.
 //  GET /blocks/N?count=K blocks N, N+1, ... up to K of them (default and maximum 50: a larger K is
 //                        clamped, as "up to K" reads), fewer at the end; [] when N is past the last

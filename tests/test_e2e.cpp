@@ -157,7 +157,7 @@ TEST_CASE("cli.md run --store: a data directory in use by another process is ref
 
 TEST_CASE("cli.md testnet: options of later issues are refused with exit 2 and one line") {
   ScratchDir scratch;
-  for (const std::string opt : {"--store", "--crash 1", "--join 1", "--leave 1"}) {
+  for (const std::string opt : {"--join 1", "--leave 1"}) {
     const Run r = run_exe(scratch, "testnet " + opt + " --dir " + quote((scratch.path / "t").string()));
     CHECK(r.status == 2);
     CHECK(lines(r.err) == 1);
