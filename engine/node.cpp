@@ -158,7 +158,10 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
       }
     }
     const std::size_t added = m.insert_all(resp->events);
-    if (added > 0 || m.busy()) m.create_event(m.head_of(from), now);
+    // After a fast-forward this node's own later events may still be on their way back from its
+    // peers: it creates none until a sync came back complete (a new one could fork its chain).
+    if (!resp->more) m.tail_pending = false;
+    if ((added > 0 || m.busy()) && !m.tail_pending) m.create_event(m.head_of(from), now);
     m.advance();
     EagerSyncRequest push;
     push.from_id = m.my_id;
@@ -168,7 +171,7 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   } else if (const auto* push = std::get_if<EagerSyncRequest>(&message)) {
     const std::uint64_t refused_before = m.stats.refused_events;
     const std::size_t added = m.insert_all(push->events);
-    if (added > 0) m.create_event(m.head_of(from), now);
+    if (added > 0 && !m.tail_pending) m.create_event(m.head_of(from), now);
     m.advance();
     out.push_back(Envelope{from, EagerSyncResponse{m.my_id, m.stats.refused_events == refused_before}});
   }

@@ -129,6 +129,7 @@ bool Node::Impl::try_restore(std::int64_t now) {
   stats.snapshot_anchor = b.index();
   stats.fast_forward_block = b.index();
   ++stats.fast_forwards;
+  tail_pending = true;
   leave_catching_up(now, "fast-forwarded to block " + std::to_string(b.index()) + " from peer " + std::to_string(peer));
   no_catch_up_before = now + 10 * cfg.fast_forward_timeout_ns;
   return true;

@@ -76,6 +76,7 @@ struct Node::Impl {
   CatchUp catch_up;
   std::map<std::uint32_t, std::int64_t> last_served;    // peer -> time of the last fast-forward served
   std::int64_t no_catch_up_before = 0;                  // after a fallback to gossip
+  bool tail_pending = false;  // fast-forwarded: no own event until a sync comes back complete
 
   std::vector<Envelope> catch_up_tick(std::int64_t now);
   std::vector<Envelope> catch_up_receive(std::uint32_t from, const Message& m, std::int64_t now);

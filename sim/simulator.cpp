@@ -346,9 +346,10 @@ class Simulation {
     if (!last || (n.seen_last && *last <= *n.seen_last)) return;
     // A node that fast-forwarded holds blocks from the one it fast-forwarded to.
     std::uint64_t from = n.seen_last ? *n.seen_last + 1 : 0;
-    if (!n.seen_last && n.node) {
+    if (n.node) {
+      // A fast-forward skips the blocks its snapshot covers: checking resumes at its block.
       const auto ff = n.node->stats().fast_forward_block;
-      if (ff) from = *ff;
+      if (ff && *ff > from) from = *ff;
     }
     for (std::uint64_t idx = from; idx <= *last; ++idx) {
       const std::optional<Block> b = n.store.get_block(idx);

@@ -80,3 +80,29 @@ TEST_CASE("Restart (sim): crashes and a late fast-forwarding node together") {
   REQUIRE(r.liveness_ok);
   CHECK(r.nodes.back().fast_forwards == 1);
 }
+
+TEST_CASE("FastSync (sim): a node that restarts far behind fast-forwards while running, without forking its own chain") {
+  for (std::uint64_t seed = 4; seed <= 6; ++seed) {
+    CAPTURE(seed);
+    SimOptions o;
+    o.nodes = 4;
+    o.seed = seed;
+    o.duration_ns = 24 * kSecond;
+    o.crashes = 1;
+    o.crash_downtime_ns = 8 * kSecond;  // long enough to fall thousands of events behind
+    o.catch_up_threshold = 300;
+    o.tx_until_ns = 20 * kSecond;
+    const SimResult r = run_simulation(o);
+    INFO(describe(r));
+    REQUIRE(r.safety_ok);
+    REQUIRE(r.liveness_ok);
+    std::uint64_t forwarded = 0;
+    for (const auto& n : r.nodes) {
+      if (n.crashes == 0) continue;
+      forwarded += n.fast_forwards;
+      CHECK(n.refused_events == 0);  // its peers never saw a fork of its chain, nor it of theirs
+      CHECK(n.blocks == r.nodes.front().blocks);
+    }
+    CHECK(forwarded >= 1);
+  }
+}
