@@ -55,7 +55,13 @@ struct Options {
   std::size_t txs_per_event = 1;
   std::size_t tx_size = 16;
   unsigned sign_threads = 2;
+  // > 0: compact the graph (Hashgraph::compact) every this many processed rounds, and keep only
+  // the last kStoreCache events in a bounded InmemStore.
+  std::int64_t compact_every = 0;
 };
+
+constexpr std::size_t kStoreCache = 10000;
+std::int64_t g_compact_every = 0;  // Options::compact_every, for run_pass
 
 // Event counts at which the history cost is reported, and the window around each.
 constexpr std::size_t kHistoryPoints[] = {10000, 100000, 1000000};
@@ -107,6 +113,7 @@ struct PassResult {
   std::optional<std::int64_t> last_consensus_round;
   double cpu_seconds = 0;  // this thread's CPU time: not inflated when other processes take the core
   std::vector<std::pair<std::size_t, Times>> marks;  // (events inserted, time since start)
+  std::uint64_t compactions = 0;
 };
 
 double seconds_since(Clock::time_point t0) {
@@ -194,8 +201,11 @@ constexpr double kVerifySampleSeconds = 0.05;
 // between chunks of events; that time is not counted.
 PassResult run_pass(const GossipGraph& g, bool preverified, std::size_t every,
                     const std::vector<std::size_t>& marks_at, const char* label, VerifyMeter* meter) {
-  InmemStore store;
+  InmemStore::Options so;
+  if (g_compact_every > 0) so.cache_size = kStoreCache;
+  InmemStore store(so);
   Hashgraph hg(PeerSchedule(g.peers), store);
+  std::int64_t compacted_at = -1;
   PassResult r;
   std::size_t next_mark = 0;
   const std::size_t m = g.events.size();
@@ -215,10 +225,17 @@ PassResult run_pass(const GossipGraph& g, bool preverified, std::size_t every,
     if ((i + 1) % every == 0) {
       hg.run_consensus();
       r.blocks += hg.take_new_blocks().size();
+      if (g_compact_every > 0) {
+        const std::int64_t done = hg.last_consensus_round().value_or(-1);
+        if (done - compacted_at >= g_compact_every && hg.compact(0)) {
+          compacted_at = done;
+          ++r.compactions;
+        }
+      }
     }
     if ((i + 1) % progress_every == 0)
       std::fprintf(stderr, "  %zu events, %.2f s, last round %lld, consensus events %zu\n", i + 1, watch.now().wall,
-                   static_cast<long long>(hg.last_round()), hg.consensus_events().size());
+                   static_cast<long long>(hg.last_round()), static_cast<std::size_t>(hg.consensus_event_count()));
     if (meter && (i + 1) % sample_every == 0 && i + 1 < m) {
       watch.pause();
       meter->sample(kVerifySampleSeconds);
@@ -234,7 +251,7 @@ PassResult run_pass(const GossipGraph& g, bool preverified, std::size_t every,
     r.marks.emplace_back(m, total);
     ++next_mark;
   }
-  r.consensus_events = hg.consensus_events().size();
+  r.consensus_events = hg.consensus_event_count();
   r.last_round = hg.last_round();
   for (std::int64_t round = 0; round <= r.last_round; ++round)
     if (hg.round_decided(round)) ++r.rounds_decided;
@@ -307,6 +324,8 @@ Json run(const Options& o) {
   j["txs_per_event"] = o.txs_per_event;
   j["tx_size"] = o.tx_size;
   j["build_type"] = CHATTER_BUILD_TYPE;
+  j["compact_every"] = o.compact_every;
+  g_compact_every = o.compact_every;
 #ifdef NDEBUG
   j["assertions"] = false;
 #else
@@ -368,6 +387,7 @@ Json run(const Options& o) {
       best_cpu_s = rep == 0 ? h.cpu_seconds : std::min(best_cpu_s, h.cpu_seconds);
       j["history_consensus_events"] = h.consensus_events;
       j["history_blocks"] = h.blocks;
+      j["history_compactions"] = h.compactions;
     }
     j["history_events_per_s_preverified"] = rounded(static_cast<double>(history_events) / best_s, 1);
     j["history_events_per_s_preverified_cpu"] = rounded(static_cast<double>(history_events) / best_cpu_s, 1);
@@ -420,6 +440,9 @@ int consensus_main(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   app.add_option("--txs-per-event", o.txs_per_event, "transactions per event")->check(CLI::Range(0, 1000));
   app.add_option("--tx-size", o.tx_size, "bytes per transaction")->check(CLI::Range(0, 1000000));
+  app.add_option("--compact-every", o.compact_every,
+                 "compact the graph every N processed rounds and bound the store (0: never)")
+      ->check(CLI::Range(0, 1000000000));
   app.add_option("--sign-threads", o.sign_threads, "threads that sign while generating (not timed)")
       ->check(CLI::Range(1, 64));
   try {

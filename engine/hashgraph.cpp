@@ -25,7 +25,7 @@ const char* to_string(InsertError e) {
 
 bool signature_middle_bit(const Signature& s) { return (s[32] & 0x80) != 0; }
 
-Hashgraph::Impl::Impl(PeerSchedule s, Store& st, Options o)
+Hashgraph::Impl::Impl(PeerSchedule s, Store& st, Options o, bool write_peer_sets)
     : options(o), store(st), schedule(std::move(s)) {
   CHATTER_INVARIANT(!schedule.empty());
   creators = schedule.all_keys();
@@ -51,7 +51,8 @@ Hashgraph::Impl::Impl(PeerSchedule s, Store& st, Options o)
   chain.resize(C);
   chain_base.assign(C, 0);
   last_consensus_of.assign(C, kNone);
-  for (const auto& [r, set] : schedule.entries()) store.put_peer_set(r, set);
+  if (write_peer_sets)
+    for (const auto& [r, set] : schedule.entries()) store.put_peer_set(r, set);
 }
 
 const Hashgraph::Impl::PsView& Hashgraph::Impl::ps_at(std::int64_t r) const {
@@ -139,16 +140,17 @@ InsertResult Hashgraph::insert_stored(EventPtr e, std::uint64_t position) {
   return res;
 }
 
-void Hashgraph::run_consensus() {
-  Impl& m = *impl_;
-  if (m.fame_dirty) {
-    m.fame_dirty = false;
-    m.decide_fame();
+void Hashgraph::run_consensus() { impl_->consensus_pass(); }
+
+void Hashgraph::Impl::consensus_pass() {
+  if (fame_dirty) {
+    fame_dirty = false;
+    decide_fame();
   }
-  if (m.rr_dirty) {
-    m.rr_dirty = false;
-    m.decide_round_received();
-    m.process_decided_rounds();
+  if (rr_dirty) {
+    rr_dirty = false;
+    decide_round_received();
+    process_decided_rounds();
   }
 }
 
@@ -310,6 +312,7 @@ std::optional<std::int64_t> Hashgraph::last_consensus_round() const {
 }
 
 const std::vector<Hash>& Hashgraph::consensus_events() const { return impl_->consensus; }
+std::uint64_t Hashgraph::consensus_event_count() const { return impl_->consensus_total; }
 std::uint64_t Hashgraph::event_count() const { return impl_->ev.size(); }
 std::uint64_t Hashgraph::undetermined_count() const { return impl_->undetermined.size(); }
 std::uint64_t Hashgraph::undetermined_payload_count() const { return impl_->undetermined_payload; }

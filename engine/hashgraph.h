@@ -68,6 +68,9 @@ class Hashgraph {
  public:
   struct Options {
     CoinMode coin = CoinMode::kSignature;
+    // Frames of the last processed rounds kept in memory as possible bases of compact() (1: the
+    // last processed round's only; compact(keep_rounds) needs keep_rounds + 1).
+    std::size_t kept_frames = 1;
   };
 
   // `schedule` must not be empty. `store` must outlive the hashgraph; every accepted event, frame,
@@ -107,6 +110,28 @@ class Hashgraph {
   // received after r, or not yet, is at or after it.
   static std::string resume_key(std::int64_t round);
 
+  // Compaction (bounded memory for long histories). Rebuilds this graph from the kept Frame of round
+  // b = (last processed round - keep_rounds) (or the newest kept Frame below it) as a reset from
+  // that Frame would (from_frame), then replays into it, in their insertion order and keeping their
+  // store positions, every event of this graph not received by round b; nothing is written to the
+  // store again (blocks, Frames and consensus events of the rounds after b that were processed
+  // already are rebuilt in memory only). Consensus passes are re-run at the points where this
+  // graph decided rounds, so a witness that arrived after its round was decided stays undecided and
+  // the results (round received, order, Frames, Blocks) continue exactly as without compaction.
+  //
+  // What is gone afterwards: every event received in round b or before that is neither in b's
+  // Frame nor in its Roots. Queries about them answer as for unknown events (contains() false,
+  // info() nullopt, event_at() nullopt); events_beyond() serves only what the graph holds (a peer
+  // that lacks older events must fast-forward, NodeConfig::catch_up_threshold); consensus_events()
+  // restarts with b's Frame (consensus_event_count() keeps counting all); event_count() counts the
+  // held events. A new event whose parent is gone is refused like an event with an unknown parent
+  // (as after a reset from a Frame). Events not yet taken with take_new_blocks() stay.
+  //
+  // Returns false and changes nothing when there is nothing to drop, when no Frame is kept for a
+  // round <= b that is above the current base, or when an event to replay has a parent below the
+  // new base (the reason in *why when given); compaction can then be tried again later.
+  bool compact(std::int64_t keep_rounds = 0, std::string* why = nullptr);
+
   // Decides fame, round received, and processes decided rounds in order (appending to the consensus
   // order, building Frames and Blocks). Cheap when nothing changed.
   void run_consensus();
@@ -145,8 +170,11 @@ class Hashgraph {
   // Rounds that exist but are not processed yet (undecided, or decided behind an undecided one).
   std::vector<std::int64_t> pending_rounds() const;
   std::optional<std::int64_t> last_consensus_round() const;  // last processed round
+  // The consensus order held in memory: since the graph's base (construction, reset or compact()).
   const std::vector<Hash>& consensus_events() const;
-  std::uint64_t event_count() const;
+  // Consensus events processed since construction or since the Frame of the reset (both included).
+  std::uint64_t consensus_event_count() const;
+  std::uint64_t event_count() const;  // events held (after compact(): since its base)
   std::uint64_t undetermined_count() const;
   // Undetermined events that carry transactions or internal transactions (blocks still to come).
   std::uint64_t undetermined_payload_count() const;

@@ -26,6 +26,7 @@ void Hashgraph::Impl::decide_fame() {
     if (R.decided_witnesses == R.witnesses.size() &&
         static_cast<std::int64_t>(R.decided_witnesses) >= R.ps->sm) {
       R.decided = true;
+      R.decided_at = ev.size();
       for (std::uint32_t w : R.witnesses)
         if (fame[w] == 1) R.famous.push_back(w);
       R.votes.clear();
@@ -161,16 +162,24 @@ void Hashgraph::Impl::process_decided_rounds() {
       last_consensus_of[slot[x]] = static_cast<std::int32_t>(x);
     }
     consensus.insert(consensus.end(), hashes.begin(), hashes.end());
-    store.append_consensus_events(hashes);
+    consensus_total += hashes.size();
     Frame f = build_frame(r);
-    make_block(f);
-    store.put_frame(f);
     R.processed = true;
     ++next_process;
+    if (r <= replay_until) {
+      // compact() replaying a round processed before: rebuild the state, write nothing again.
+      if (has_block_payload(f)) ++next_block_index;
+      keep_frame(std::move(f));
+      continue;
+    }
+    store.append_consensus_events(hashes);
+    make_block(f);
+    store.put_frame(f);
     // Where a restart from this Frame resumes re-inserting stored events (Hashgraph::resume_key).
     Writer w;
     w.u64(resume_position(r));
     store.put_meta(resume_key(r), w.take());
+    keep_frame(std::move(f));
   }
 }
 

@@ -59,6 +59,20 @@ Frame Hashgraph::Impl::build_frame(std::int64_t r) const {
   return f;
 }
 
+bool Hashgraph::Impl::has_block_payload(const Frame& f) {
+  for (const FrameEvent& fe : f.events) {
+    const EventBody& eb = fe.event->body();
+    if (!eb.transactions.empty() || !eb.internal_transactions.empty()) return true;
+  }
+  return false;
+}
+
+void Hashgraph::Impl::keep_frame(Frame f) {
+  if (options.kept_frames == 0) return;
+  kept_frames.push_back(KeptFrame{std::move(f), next_block_index});
+  while (kept_frames.size() > options.kept_frames) kept_frames.pop_front();
+}
+
 void Hashgraph::Impl::make_block(const Frame& f) {
   BlockBody body;
   for (const FrameEvent& fe : f.events) {

@@ -37,13 +37,15 @@ struct Hashgraph::Impl {
     std::size_t decided_witnesses = 0;
     bool decided = false;
     bool processed = false;
+    std::uint64_t decided_at = 0;  // events in the graph when the pass that decided it ran (compact())
     std::vector<std::uint32_t> received;   // consensus order once processed
     // votes[y][i]: witness y's vote on witnesses[i] of this round (kVoteUnset when not computed,
     // which only happens for witnesses already decided when y was examined). Freed when decided.
     std::unordered_map<std::uint32_t, std::vector<std::uint8_t>> votes;
   };
 
-  Impl(PeerSchedule s, Store& st, Options o);
+  // `write_peer_sets`: record the schedule in the store (false when compact() rebuilds a graph).
+  Impl(PeerSchedule s, Store& st, Options o, bool write_peer_sets = true);
 
   // ---- configuration ----
   Options options;
@@ -99,6 +101,20 @@ struct Hashgraph::Impl {
   std::vector<std::int32_t> last_consensus_of;  // slot -> id of last consensus event, or kNone
   std::vector<Block> new_blocks;
   std::uint64_t next_block_index = 0;
+  std::uint64_t consensus_total = 0;  // consensus events ever processed (kept across compaction)
+
+  // ---- compaction (hashgraph_compact.cpp) ----
+  // The Frames of the last processed rounds (at most options.kept_frames), each with the index of
+  // the next block after its round: the possible bases of compact().
+  struct KeptFrame {
+    Frame frame;
+    std::uint64_t next_block = 0;
+  };
+  std::deque<KeptFrame> kept_frames;
+  // While compact() replays the events of processed rounds: processing writes nothing (no store
+  // writes, no new blocks), it only rebuilds the in-memory state up to this round.
+  std::int64_t replay_until = -1;
+  std::uint32_t base_events = 0;  // ids below this came with the Frame of a reset (or compact())
 
   // ---- helpers ----
   const PsView& ps_at(std::int64_t r) const;
@@ -120,9 +136,11 @@ struct Hashgraph::Impl {
   std::uint64_t resume_position(std::int64_t r) const;
 
   // hashgraph_reset.cpp: the events of a Frame and its Roots, with the values the Frame carries.
-  std::string reset_from(const Frame& f, std::uint64_t next_block);
+  // `verify`: check the events' signatures (false for compact(), whose events were checked on insert).
+  std::string reset_from(const Frame& f, std::uint64_t next_block, bool verify = true);
 
   // hashgraph_consensus.cpp
+  void consensus_pass();  // the body of run_consensus()
   void decide_fame();
   void vote_on_round(RoundInfo& R, std::int64_t r, std::int64_t j, std::uint32_t y);
   void decide_round_received();
@@ -132,6 +150,12 @@ struct Hashgraph::Impl {
   Frame build_frame(std::int64_t r) const;
   Root build_root(std::uint32_t creator_slot, std::int32_t head) const;
   void make_block(const Frame& f);
+  static bool has_block_payload(const Frame& f);  // make_block makes a block of it
+  void keep_frame(Frame f);                        // into kept_frames, trimmed to options.kept_frames
+
+  // hashgraph_compact.cpp: the graph rebuilt from the kept Frame of round `base`, with every event
+  // not received by `base` replayed into it; nullptr (and the reason) when some cannot be.
+  std::unique_ptr<Impl> compacted(const KeptFrame& base, std::string* why) const;
 };
 
 }  // namespace chatter

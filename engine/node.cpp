@@ -199,7 +199,8 @@ NodeStats Node::stats() const {
   NodeStats s = m.stats;
   s.state = m.state;
   s.last_consensus_round = m.graph->last_consensus_round();
-  s.consensus_events = m.graph->consensus_events().size();
+  s.consensus_events = m.graph->consensus_event_count();
+  s.compactions = m.compactions;
   s.undetermined_events = m.graph->undetermined_count();
   s.events = m.graph->event_count();
   s.transaction_pool = m.pool.size();

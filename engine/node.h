@@ -72,6 +72,15 @@ struct NodeConfig {
   std::uint64_t catch_up_threshold = 0;
   std::int64_t fast_forward_timeout_ns = 10'000'000'000;  // for one FastForwardResponse
   std::int64_t serve_interval_ns = 1'000'000'000;         // at most one fast-forward per peer per this
+  // Bounded memory (Hashgraph::compact): once consensus has processed this many rounds since the
+  // last compaction, the graph drops what consensus no longer needs, keeping the last
+  // compact_keep_rounds processed rounds before its base (0: never compact). The blocks are the
+  // same with and without it. Events older than the base can no longer be served by gossip (a peer
+  // that far behind fast-forwards: catch_up_threshold) nor accepted as parents of new events.
+  // Off by default for now: each compaction still rebuilds a record per round since genesis, so
+  // its cost grows with history (BENCHMARKS.md); the fix is a round offset in the hashgraph.
+  std::int64_t compact_every_rounds = 0;
+  std::int64_t compact_keep_rounds = 20;
 };
 
 // A message to send, and to whom (peer id).
@@ -87,9 +96,10 @@ struct NodeStats {
   std::optional<std::int64_t> last_consensus_round;
   std::optional<std::uint64_t> last_block_index;   // last block committed to the app
   std::optional<std::uint64_t> anchor_block;       // highest block with > TrustCount signatures
-  std::uint64_t consensus_events = 0;
+  std::uint64_t consensus_events = 0;               // processed since the start (or the reset)
   std::uint64_t undetermined_events = 0;
-  std::uint64_t events = 0;
+  std::uint64_t events = 0;                        // held in the graph (after compaction: recent)
+  std::uint64_t compactions = 0;                   // Hashgraph::compact done
   std::uint64_t transactions = 0;                  // committed
   std::uint64_t transaction_pool = 0;
   std::uint64_t num_peers = 0;

@@ -35,7 +35,7 @@ void Node::Impl::bootstrap() {
       throw std::runtime_error("the store's frame of round " + std::to_string(round) + " does not match block " +
                                std::to_string(*last));
     std::string why;
-    auto g = Hashgraph::from_frame(*frame, *last + 1, store, Hashgraph::Options{}, &why);
+    auto g = Hashgraph::from_frame(*frame, *last + 1, store, graph_options(), &why);
     if (!g) throw std::runtime_error("the store's frame of round " + std::to_string(round) + " is inconsistent: " + why);
     graph = std::move(g);
     rebuild_slots();

@@ -75,7 +75,7 @@ std::string Node::Impl::verify_answer(const FastForwardResponse& r) {
   if (body.snapshot_hash.is_zero()) return "the block commits to no snapshot";
   if (blake2b(r.snapshot) != body.snapshot_hash) return "the snapshot does not hash to the block's snapshot hash";
   std::string why;
-  catch_up.next_graph = Hashgraph::from_frame(r.frame, b.index() + 1, store, Hashgraph::Options{}, &why);
+  catch_up.next_graph = Hashgraph::from_frame(r.frame, b.index() + 1, store, graph_options(), &why);
   if (!catch_up.next_graph) return "the frame is inconsistent: " + why;
   return {};
 }

@@ -13,7 +13,7 @@ namespace chatter {
 
 struct Node::Impl {
   Impl(NodeConfig c, Store& s, AppProxy& a)
-      : cfg(std::move(c)), store(s), app(a), graph(std::make_unique<Hashgraph>(PeerSchedule(cfg.genesis), s)), rng(cfg.seed) {
+      : cfg(std::move(c)), store(s), app(a), graph(std::make_unique<Hashgraph>(PeerSchedule(cfg.genesis), s, graph_options())), rng(cfg.seed) {
     my_key = cfg.key.public_key();
     my_id = peer_id_of(my_key);
     CHATTER_INVARIANT(cfg.genesis.contains(my_key));
@@ -200,11 +200,33 @@ struct Node::Impl {
       stats.snapshot_anchor = b.index();
   }
 
+  Hashgraph::Options graph_options() const {
+    Hashgraph::Options o;
+    o.kept_frames = static_cast<std::size_t>(std::max<std::int64_t>(0, cfg.compact_keep_rounds)) + 1;
+    return o;
+  }
+
   // Runs consensus and commits every new block to the app, in order, never skipping one.
   void advance() {
     graph->run_consensus();
     for (Block& b : graph->take_new_blocks()) uncommitted.push_back(std::move(b));
     commit_pending();
+    maybe_compact();
+  }
+
+  // NodeConfig::compact_every_rounds. A refused compaction (an event to keep has a parent below
+  // the base) changes nothing and is tried again after the next processed round.
+  std::int64_t compacted_at = -1;
+  std::uint64_t compactions = 0;
+  void maybe_compact() {
+    if (cfg.compact_every_rounds <= 0) return;
+    const std::int64_t done = graph->last_consensus_round().value_or(-1);
+    if (compacted_at < 0) compacted_at = done;  // counted from the first round seen
+    if (done - compacted_at < cfg.compact_every_rounds) return;
+    if (graph->compact(cfg.compact_keep_rounds)) {
+      compacted_at = done;
+      ++compactions;
+    }
   }
 
   void commit_pending() {

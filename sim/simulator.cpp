@@ -119,6 +119,8 @@ class Simulation {
       cfg.fast_sync = n->late;
       cfg.snapshot_interval = o.snapshot_interval;
       cfg.catch_up_threshold = o.catch_up_threshold;
+      cfg.compact_every_rounds = o.compact_every_rounds;
+      cfg.compact_keep_rounds = o.compact_keep_rounds;
       n->config = cfg;
       n->node = std::make_unique<Node>(std::move(cfg), n->store, n->app);
       n->id = n->node->id();
@@ -420,6 +422,7 @@ class Simulation {
       sum.blocks = n->seen_last ? *n->seen_last + 1 : 0;
       sum.transactions = n->app.committed_transactions();
       sum.events = s.events;
+      sum.compactions = s.compactions;
       sum.events_created = s.events_created;
       sum.undetermined_events = s.undetermined_events;
       sum.last_consensus_round = s.last_consensus_round;

@@ -62,6 +62,8 @@ struct SimOptions {
   std::size_t snapshot_padding = 0;            // extra bytes in every SimApp snapshot
   std::uint64_t snapshot_interval = 10;        // NodeConfig::snapshot_interval
   std::uint64_t catch_up_threshold = 0;        // NodeConfig::catch_up_threshold
+  std::int64_t compact_every_rounds = 0;       // NodeConfig::compact_every_rounds (0: never)
+  std::int64_t compact_keep_rounds = 20;       // NodeConfig::compact_keep_rounds
   // Fault `lying-fastforward`: node 0 is Byzantine in fast-forward only. It claims an anchor far
   // ahead of everyone's (so a catching-up node asks it first) and forges every FastForwardResponse
   // it sends in one way: lying_kind 0 too few signatures, 1 signatures from unknown keys, 2 a wrong
@@ -86,6 +88,7 @@ struct SimNodeSummary {
   std::uint64_t blocks = 0;        // committed blocks (last index + 1)
   std::uint64_t transactions = 0;  // committed transactions
   std::uint64_t events = 0;        // hashgraph events held
+  std::uint64_t compactions = 0;   // NodeStats::compactions
   std::uint64_t events_created = 0;
   std::uint64_t undetermined_events = 0;
   std::optional<std::int64_t> last_consensus_round;

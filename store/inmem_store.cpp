@@ -1,20 +1,36 @@
 #include "store/inmem_store.h"
 
+#include <algorithm>
+
+#include "engine/hashgraph.h"
+
 namespace chatter {
 
 void InmemStore::put_event(const EventPtr& e) {
   if (get_event(e->hash())) return;
-  index_.insert(e->hash(), static_cast<std::uint32_t>(events_.size()));
+  index_.insert(e->hash(), static_cast<std::uint32_t>(event_count()));
   events_.push_back(e);
+  if (options_.cache_size > 0 && events_.size() > options_.cache_size) {
+    index_.erase(events_.front()->hash(),
+                 [this](std::uint32_t i) -> const Hash& { return events_[i - first_]->hash(); });
+    events_.pop_front();
+    ++first_;
+  }
 }
 
 EventPtr InmemStore::get_event(const Hash& h) const {
-  auto pos = index_.find(h, [this](std::uint32_t i) -> const Hash& { return events_[i]->hash(); });
-  return pos ? events_[*pos] : nullptr;
+  auto pos = index_.find(h, [this](std::uint32_t i) -> const Hash& { return events_[i - first_]->hash(); });
+  return pos ? events_[*pos - first_] : nullptr;
 }
 
 void InmemStore::append_consensus_events(const std::vector<Hash>& hashes) {
   consensus_.insert(consensus_.end(), hashes.begin(), hashes.end());
+  if (options_.cache_size > 0 && consensus_.size() > 2 * options_.cache_size) {
+    // Amortised: drop the older half at once.
+    const std::size_t drop = consensus_.size() - options_.cache_size;
+    consensus_.erase(consensus_.begin(), consensus_.begin() + static_cast<std::ptrdiff_t>(drop));
+    consensus_dropped_ += drop;
+  }
 }
 
 void InmemStore::put_block(Block b) {
@@ -25,6 +41,10 @@ void InmemStore::put_block(Block b) {
     const auto index = b.index();
     // Blocks arrive in increasing index order: the end hint makes the insert O(1).
     blocks_.emplace_hint(blocks_.end(), index, std::move(b));
+    if (options_.cache_size > 0) {
+      while (blocks_.size() > options_.kept_blocks) blocks_.erase(blocks_.begin());
+      trim_frames();
+    }
     return;
   }
   Block merged = std::move(b);
@@ -48,6 +68,15 @@ void InmemStore::put_frame(Frame f) {
   const auto round = f.round;
   // Frames arrive in increasing round order: the end hint makes the insert O(1).
   frames_.insert_or_assign(frames_.end(), round, std::move(f));
+  if (options_.cache_size > 0) trim_frames();
+}
+
+void InmemStore::trim_frames() {
+  const std::int64_t oldest_block_round = blocks_.empty() ? 0 : blocks_.begin()->second.body().round_received;
+  while (frames_.size() > options_.kept_blocks && frames_.begin()->first < oldest_block_round) {
+    meta_.erase(Hashgraph::resume_key(frames_.begin()->first));
+    frames_.erase(frames_.begin());
+  }
 }
 
 std::optional<Frame> InmemStore::get_frame(std::int64_t round) const {
@@ -58,7 +87,8 @@ std::optional<Frame> InmemStore::get_frame(std::int64_t round) const {
 
 std::vector<EventPtr> InmemStore::events_from(std::uint64_t position, std::size_t limit) const {
   std::vector<EventPtr> out;
-  for (std::uint64_t i = position; i < events_.size() && out.size() < limit; ++i) out.push_back(events_[i]);
+  const std::uint64_t end = event_count();
+  for (std::uint64_t i = std::max(position, first_); i < end && out.size() < limit; ++i) out.push_back(events_[i - first_]);
   return out;
 }
 
