@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/hashgraph.h"
 #include "sim/gossip_graph.h"
 #include "store/inmem_store.h"
@@ -72,11 +73,6 @@ struct Times {
   double cpu = 0;   // thread CPU seconds
 };
 
-double thread_cpu_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // Wall-clock and thread CPU time of the timed work, excluding paused stretches.
 class Stopwatch {
@@ -116,20 +112,8 @@ struct PassResult {
   std::uint64_t compactions = 0;
 };
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
-double rounded(double x, int digits) {
-  const double f = std::pow(10.0, digits);
-  return std::round(x * f) / f;
-}
 
-double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
 struct BenchFailure : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -20,6 +20,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_util.h"
 #include "app_proxy/kvstore.h"
 #include "engine/crypto.h"
 #include "engine/hashgraph.h"
@@ -33,24 +34,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 struct Timer {
   Clock::time_point wall = Clock::now();
-  double cpu = cpu_now();
+  double cpu = thread_cpu_s();
   double wall_s() const { return std::chrono::duration<double>(Clock::now() - wall).count(); }
-  double cpu_s() const { return cpu_now() - cpu; }
+  double cpu_s() const { return thread_cpu_s() - cpu; }
 };
 
-double rounded(double x, int digits) {
-  double f = 1;
-  for (int i = 0; i < digits; ++i) f *= 10;
-  return static_cast<double>(std::llround(x * f)) / f;
-}
 
 // What the transport does: canonical bytes out, decoded back in. Counts the bytes.
 Message carry(const Message& m, std::uint64_t& bytes) {
@@ -160,14 +151,12 @@ nlohmann::ordered_json run(const Options& o) {
   std::uint64_t tail_events = 0;
   const auto& creators = server.known_creators();
   auto at_head = [&] {
-    const auto mine = late.graph().known_indexes();
     const auto theirs = server.known_indexes();
     for (std::size_t s = 0; s < creators.size(); ++s) {
       const auto mine_s = late.graph().last_event_of(creators[s]);
       const std::int64_t have = mine_s ? static_cast<std::int64_t>(late.graph().info(*mine_s)->index) : -1;
       if (have < theirs[s]) return false;
     }
-    (void)mine;
     return true;
   };
   for (int i = 0; i < 1'000'000 && !at_head(); ++i) {
@@ -219,9 +208,10 @@ nlohmann::ordered_json run(const Options& o) {
   for (const Root& r : frame.roots) root_events += r.events.size();
   j["root_events"] = root_events;
   j["snapshot_bytes"] = snapshot.size();
-  j["frame_bytes"] = encoded_size(frame);
-  j["block_bytes"] = encoded_size(anchor);
-  const double payload = static_cast<double>(snapshot.size() + encoded_size(frame) + encoded_size(anchor));
+  const std::size_t frame_bytes = encoded_size(frame), block_bytes = encoded_size(anchor);
+  j["frame_bytes"] = frame_bytes;
+  j["block_bytes"] = block_bytes;
+  const double payload = static_cast<double>(snapshot.size() + frame_bytes + block_bytes);
   j["bytes_received_to_babbling"] = received_to_babbling;
   j["bytes_ratio"] = rounded(static_cast<double>(received_to_babbling) / payload, 4);
   j["bytes_sent_to_babbling"] = sent;

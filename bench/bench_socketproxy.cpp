@@ -39,6 +39,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "app_proxy/base64.h"
 #include "app_proxy/json_stream.h"
 #include "app_proxy/kvstore.h"
@@ -59,11 +60,6 @@ struct Options {
   std::size_t pool = 20000;
 };
 
-double thread_cpu_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/rng.h"
 #include "sim/gossip_graph.h"
 #include "store/lmdb_store.h"
@@ -53,14 +54,7 @@ struct Options {
   unsigned sign_threads = 2;
 };
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
-double rounded(double x, int digits) {
-  const double f = std::pow(10.0, digits);
-  return std::round(x * f) / f;
-}
 
 LmdbStore::Sync sync_of(const std::string& s) {
   if (s == "full") return LmdbStore::Sync::kFull;
@@ -196,9 +190,7 @@ Json run(const Options& o, const fs::path& root) {
   Json reopens = Json::array();
   for (std::size_t n : o.reopen_sizes) reopens.push_back(reopen(root / ("reopen-" + std::to_string(n)), n));
   j["reopen"] = reopens;
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  j["peak_rss_mb"] = rounded(static_cast<double>(ru.ru_maxrss) / 1024.0, 1);
+  j["peak_rss_mb"] = rounded(peak_rss_mb(), 1);
   return j;
 }
 

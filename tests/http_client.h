@@ -13,9 +13,23 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace chatter::testing {
+
+// Polls `cond` every `poll` until it holds or `limit` passes; the last answer of cond.
+template <class C>
+bool eventually(C cond, std::chrono::milliseconds poll = std::chrono::milliseconds(20),
+                std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(poll);
+  }
+  return cond();
+}
 
 struct HttpReply {
   int status = 0;

@@ -29,6 +29,7 @@
 
 using namespace chatter;
 using namespace std::chrono_literals;
+using chatter::testing::eventually;
 using chatter::testing::http_get;
 using chatter::testing::http_request;
 using chatter::testing::HttpConn;
@@ -39,15 +40,6 @@ namespace {
 
 constexpr auto kDeadline = 60s;
 
-template <class C>
-bool eventually(C cond) {
-  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return cond();
-}
 
 // One validator (it commits alone), its runtime on a thread, and the HTTP service over it. A
 // background thread submits a transaction every few milliseconds so that blocks keep coming.

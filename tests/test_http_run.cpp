@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 using namespace chatter;
 using namespace chatter::cmd;
 using namespace std::chrono_literals;
+using chatter::testing::eventually;
 using chatter::testing::http_get;
 using chatter::testing::http_request;
 using chatter::testing::HttpConn;
@@ -37,18 +38,6 @@ using chatter::testing::ScratchDir;
 using Json = nlohmann::json;
 
 namespace {
-
-constexpr auto kDeadline = 60s;
-
-template <class C>
-bool eventually(C cond) {
-  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
 
 std::string addr(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
