@@ -59,10 +59,12 @@ struct Options {
   // > 0: compact the graph (Hashgraph::compact) every this many processed rounds, and keep only
   // the last kStoreCache events in a bounded InmemStore.
   std::int64_t compact_every = 0;
+  std::int64_t compact_keep = 0;  // processed rounds kept below the new base (NodeConfig::compact_keep_rounds)
 };
 
 constexpr std::size_t kStoreCache = 10000;
 std::int64_t g_compact_every = 0;  // Options::compact_every, for run_pass
+std::int64_t g_compact_keep = 0;   // Options::compact_keep, for run_pass
 
 // Event counts at which the history cost is reported, and the window around each.
 constexpr std::size_t kHistoryPoints[] = {10000, 100000, 1000000};
@@ -188,7 +190,9 @@ PassResult run_pass(const GossipGraph& g, bool preverified, std::size_t every,
   InmemStore::Options so;
   if (g_compact_every > 0) so.cache_size = kStoreCache;
   InmemStore store(so);
-  Hashgraph hg(PeerSchedule(g.peers), store);
+  Hashgraph::Options ho;
+  ho.kept_frames = static_cast<std::size_t>(g_compact_keep) + 1;  // the possible bases of compact()
+  Hashgraph hg(PeerSchedule(g.peers), store, ho);
   std::int64_t compacted_at = -1;
   PassResult r;
   std::size_t next_mark = 0;
@@ -211,7 +215,7 @@ PassResult run_pass(const GossipGraph& g, bool preverified, std::size_t every,
       r.blocks += hg.take_new_blocks().size();
       if (g_compact_every > 0) {
         const std::int64_t done = hg.last_consensus_round().value_or(-1);
-        if (done - compacted_at >= g_compact_every && hg.compact(0)) {
+        if (done - compacted_at >= g_compact_every && hg.compact(g_compact_keep)) {
           compacted_at = done;
           ++r.compactions;
         }
@@ -310,6 +314,8 @@ Json run(const Options& o) {
   j["build_type"] = CHATTER_BUILD_TYPE;
   j["compact_every"] = o.compact_every;
   g_compact_every = o.compact_every;
+  j["compact_keep"] = o.compact_keep;
+  g_compact_keep = o.compact_keep;
 #ifdef NDEBUG
   j["assertions"] = false;
 #else
@@ -426,6 +432,8 @@ int consensus_main(int argc, char** argv) {
   app.add_option("--tx-size", o.tx_size, "bytes per transaction")->check(CLI::Range(0, 1000000));
   app.add_option("--compact-every", o.compact_every,
                  "compact the graph every N processed rounds and bound the store (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--compact-keep", o.compact_keep, "processed rounds kept below the base at each compaction")
       ->check(CLI::Range(0, 1000000000));
   app.add_option("--sign-threads", o.sign_threads, "threads that sign while generating (not timed)")
       ->check(CLI::Range(1, 64));

@@ -63,12 +63,29 @@ const Hashgraph::Impl::PsView& Hashgraph::Impl::ps_at(std::int64_t r) const {
 
 Hashgraph::Impl::RoundInfo& Hashgraph::Impl::round_info(std::int64_t r) {
   CHATTER_INVARIANT(r >= 0);
-  while (static_cast<std::int64_t>(rounds.size()) <= r) {
+  if (r < round_base) {
+    auto [it, created] = low_rounds.try_emplace(r);
+    if (created) {
+      it->second.ps = &ps_at(r);
+      it->second.decided = it->second.processed = true;  // below a reset's Frame
+    }
+    return it->second;
+  }
+  while (round_base + static_cast<std::int64_t>(rounds.size()) <= r) {
     RoundInfo info;
-    info.ps = &ps_at(static_cast<std::int64_t>(rounds.size()));
+    info.ps = &ps_at(round_base + static_cast<std::int64_t>(rounds.size()));
     rounds.push_back(std::move(info));
   }
-  return rounds[static_cast<std::size_t>(r)];
+  return rounds[static_cast<std::size_t>(r - round_base)];
+}
+
+const Hashgraph::Impl::RoundInfo* Hashgraph::Impl::find_round(std::int64_t r) const {
+  if (r >= round_base) {
+    const std::int64_t k = r - round_base;
+    return k < static_cast<std::int64_t>(rounds.size()) ? &rounds[static_cast<std::size_t>(k)] : nullptr;
+  }
+  auto it = low_rounds.find(r);
+  return it == low_rounds.end() ? nullptr : &it->second;
 }
 
 bool Hashgraph::Impl::strongly_sees(std::uint32_t x, std::uint32_t y, const PsView& ps) const {
@@ -95,12 +112,11 @@ const std::vector<std::uint32_t>& Hashgraph::Impl::strongly_seen_witnesses(std::
   if (it != strongly_seen_prev.end()) return it->second;
   std::vector<std::uint32_t> out;
   const std::int64_t j = round[y];
-  if (j >= 1) {
+  if (const RoundInfo* prev = j >= 1 ? find_round(j - 1) : nullptr) {
     // Witnesses of j-1 inserted after y cannot be strongly seen by y (they are not its
     // ancestors), so computing this once is exact.
-    const RoundInfo& prev = rounds[static_cast<std::size_t>(j - 1)];
     const PsView& ps = ps_at(j - 1);
-    for (std::uint32_t w : prev.witnesses)
+    for (std::uint32_t w : prev->witnesses)
       if (strongly_sees(y, w, ps)) out.push_back(w);
   }
   return strongly_seen_prev.emplace(y, std::move(out)).first->second;
@@ -200,21 +216,36 @@ std::optional<WireEvent> Hashgraph::to_wire(const Hash& h) const {
   const Impl& m = *impl_;
   auto found = m.id_of(h);
   if (!found) return std::nullopt;
-  const std::uint32_t id = *found;
-  const EventBody& b = m.ev[id]->body();
+  return to_wire(*m.ev[*found]);
+}
+
+std::optional<WireEvent> Hashgraph::to_wire(const Event& e) const {
+  const Impl& m = *impl_;
+  const EventBody& b = e.body();
   WireEvent w;
+  if (b.self_parent) {
+    if (b.index == 0) return std::nullopt;
+    w.self_parent_index = b.index - 1;  // a self-parent is the creator's previous event
+  }
+  if (b.other_parent) {
+    // In the graph, or (below its base) in the store.
+    if (auto id = m.id_of(*b.other_parent)) {
+      w.other_parent_creator_id = peer_id_of(m.creators[m.slot[*id]]);
+      w.other_parent_index = static_cast<std::uint64_t>(m.idx[*id]);
+    } else if (EventPtr p = m.store.get_event(*b.other_parent)) {
+      w.other_parent_creator_id = peer_id_of(p->creator());
+      w.other_parent_index = p->index();
+    } else {
+      return std::nullopt;
+    }
+  }
   w.transactions = b.transactions;
   w.internal_transactions = b.internal_transactions;
   w.block_signatures = b.block_signatures;
-  if (m.sp[id] != Impl::kNone) w.self_parent_index = static_cast<std::uint64_t>(m.idx[m.sp[id]]);
-  if (m.op[id] != Impl::kNone) {
-    w.other_parent_creator_id = peer_id_of(m.creators[m.slot[m.op[id]]]);
-    w.other_parent_index = static_cast<std::uint64_t>(m.idx[m.op[id]]);
-  }
   w.creator_id = peer_id_of(b.creator);
   w.index = b.index;
   w.timestamp = b.timestamp;
-  w.signature = m.ev[id]->signature();
+  w.signature = e.signature();
   return w;
 }
 
@@ -283,20 +314,21 @@ std::int64_t Hashgraph::last_round() const { return impl_->last_round; }
 
 std::vector<Hash> Hashgraph::round_witnesses(std::int64_t r) const {
   std::vector<Hash> out;
-  if (r < 0 || r > impl_->last_round) return out;
-  for (auto id : impl_->rounds[static_cast<std::size_t>(r)].witnesses) out.push_back(impl_->ev[id]->hash());
+  if (const auto* info = impl_->find_round(r))
+    for (auto id : info->witnesses) out.push_back(impl_->ev[id]->hash());
   return out;
 }
 
 bool Hashgraph::round_decided(std::int64_t r) const {
   if (r < 0 || r > impl_->last_round) return false;
-  return impl_->rounds[static_cast<std::size_t>(r)].decided;
+  if (const auto* info = impl_->find_round(r)) return info->decided;
+  return r <= impl_->floor_round;  // below a reset's Frame: decided there
 }
 
 std::vector<Hash> Hashgraph::round_received_events(std::int64_t r) const {
   std::vector<Hash> out;
-  if (r < 0 || r > impl_->last_round) return out;
-  for (auto id : impl_->rounds[static_cast<std::size_t>(r)].received) out.push_back(impl_->ev[id]->hash());
+  if (const auto* info = impl_->find_round(r))
+    for (auto id : info->received) out.push_back(impl_->ev[id]->hash());
   return out;
 }
 
@@ -315,11 +347,26 @@ const std::vector<Hash>& Hashgraph::consensus_events() const { return impl_->con
 std::uint64_t Hashgraph::consensus_event_count() const { return impl_->consensus_total; }
 std::uint64_t Hashgraph::event_count() const { return impl_->ev.size(); }
 std::uint64_t Hashgraph::undetermined_count() const { return impl_->undetermined.size(); }
+std::size_t Hashgraph::rounds_held() const { return impl_->rounds.size() + impl_->low_rounds.size(); }
 std::uint64_t Hashgraph::undetermined_payload_count() const { return impl_->undetermined_payload; }
 
 std::vector<EventPtr> Hashgraph::events_beyond(const std::vector<std::int64_t>& known, std::size_t limit,
                                                bool* more) const {
   const Impl& m = *impl_;
+  if (more) *more = false;
+  // A peer lacking events below this graph's base (compact(), a reset): from the store, whose
+  // insertion order is topological too, starting at the first event the peer lacks.
+  bool below_base = false;
+  std::optional<std::uint64_t> start;
+  for (std::size_t s = 0; s < m.C; ++s) {
+    const std::int64_t have = s < known.size() ? known[s] : -1;
+    if (have + 1 >= m.chain_base[s] + static_cast<std::int64_t>(m.chain[s].size())) continue;  // nothing to send
+    if (have + 1 < m.chain_base[s]) below_base = true;
+    if (auto p = m.store.position_of(m.creators[s], static_cast<std::uint64_t>(have + 1)))
+      start = start ? std::min(*start, *p) : *p;
+  }
+  if (below_base && start) return events_beyond_from_store(known, *start, limit, more);
+
   // Merge the creators' chains (each in increasing id order) by id, stopping at the limit: the
   // cost is O(limit * creators), not O(history).
   std::vector<std::size_t> next(m.C, 0);
@@ -329,7 +376,6 @@ std::vector<EventPtr> Hashgraph::events_beyond(const std::vector<std::int64_t>& 
     next[s] = static_cast<std::size_t>(std::max<std::int64_t>(0, off));
   }
   std::vector<EventPtr> out;
-  if (more) *more = false;
   for (;;) {
     std::size_t best = m.C;
     std::uint32_t best_id = 0;
@@ -351,6 +397,39 @@ std::vector<EventPtr> Hashgraph::events_beyond(const std::vector<std::int64_t>& 
   }
   return out;
 }
+std::vector<EventPtr> Hashgraph::events_beyond_from_store(const std::vector<std::int64_t>& known, std::uint64_t start,
+                                                          std::size_t limit, bool* more) const {
+  const Impl& m = *impl_;
+  std::vector<std::int64_t> have(m.C, -1);
+  for (std::size_t s = 0; s < m.C && s < known.size(); ++s) have[s] = known[s];
+  std::vector<EventPtr> out;
+  // Events the peer holds are skipped; the scan is bounded so that one request costs O(limit).
+  const std::size_t budget = 8 * limit + 4096;
+  constexpr std::size_t kChunk = 1024;
+  std::size_t scanned = 0;
+  const std::uint64_t end = m.store.event_count();
+  for (std::uint64_t pos = start; pos < end;) {
+    if (out.size() >= limit || scanned >= budget) {
+      if (more) *more = true;
+      break;
+    }
+    const auto chunk = m.store.events_from(pos, kChunk);
+    if (chunk.empty()) break;
+    for (const EventPtr& e : chunk) {
+      ++pos;
+      ++scanned;
+      auto it = m.slot_of.find(e->creator());
+      if (it == m.slot_of.end()) continue;
+      const auto i = static_cast<std::int64_t>(e->index());
+      if (i != have[it->second] + 1) continue;  // the peer holds it, or (a fork) not next in its chain
+      have[it->second] = i;
+      out.push_back(e);
+      if (out.size() >= limit || scanned >= budget) break;
+    }
+  }
+  return out;
+}
+
 const PeerSchedule& Hashgraph::schedule() const { return impl_->schedule; }
 
 }  // namespace chatter

@@ -121,8 +121,8 @@ class Hashgraph {
   //
   // What is gone afterwards: every event received in round b or before that is neither in b's
   // Frame nor in its Roots. Queries about them answer as for unknown events (contains() false,
-  // info() nullopt, event_at() nullopt); events_beyond() serves only what the graph holds (a peer
-  // that lacks older events must fast-forward, NodeConfig::catch_up_threshold); consensus_events()
+  // info() nullopt, event_at() nullopt); events_beyond() serves older events a peer lacks from the store
+  // (Store::position_of), so a peer far behind can still catch up by gossip; consensus_events()
   // restarts with b's Frame (consensus_event_count() keeps counting all); event_count() counts the
   // held events. A new event whose parent is gone is refused like an event with an unknown parent
   // (as after a reset from a Frame). Events not yet taken with take_new_blocks() stay.
@@ -146,6 +146,9 @@ class Hashgraph {
 
   // The compact wire form of an event of this graph (nullopt when unknown).
   std::optional<WireEvent> to_wire(const Hash& h) const;
+  // The compact wire form of `e`, an event of this graph or below its base in its store (nullopt
+  // when its other-parent is in neither).
+  std::optional<WireEvent> to_wire(const Event& e) const;
 
   // ---- queries ----
   bool contains(const Hash& h) const;
@@ -175,17 +178,25 @@ class Hashgraph {
   // Consensus events processed since construction or since the Frame of the reset (both included).
   std::uint64_t consensus_event_count() const;
   std::uint64_t event_count() const;  // events held (after compact(): since its base)
+  // Round records held in memory: from the base round on, plus the few rounds below it that hold
+  // Root events. After compact() or a reset it does not grow with the length of history.
+  std::size_t rounds_held() const;
   std::uint64_t undetermined_count() const;
   // Undetermined events that carry transactions or internal transactions (blocks still to come).
   std::uint64_t undetermined_payload_count() const;
   // The events this graph holds beyond `known` (for each creator slot of known_creators(), the
   // highest index the other side holds, -1 for none), in insertion order, which is topological:
-  // at most `limit` of them; `*more` (when given) says whether some were left out.
+  // at most `limit` of them; `*more` (when given) says whether some were left out. When the other
+  // side lacks events below this graph's base (after compact() or a reset) and the store knows
+  // where they are (Store::position_of), they come from the store, in its order, which is
+  // topological too: the cost of one call stays O(limit), a scan bounded by 8 * limit + 4096.
   std::vector<EventPtr> events_beyond(const std::vector<std::int64_t>& known, std::size_t limit,
                                       bool* more) const;
   const PeerSchedule& schedule() const;
 
  private:
+  std::vector<EventPtr> events_beyond_from_store(const std::vector<std::int64_t>& known, std::uint64_t start,
+                                                 std::size_t limit, bool* more) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

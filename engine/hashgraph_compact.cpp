@@ -29,7 +29,7 @@ std::unique_ptr<Hashgraph::Impl> Hashgraph::Impl::compacted(const KeptFrame& bas
   // Where this graph decided the rounds after b, in events inserted.
   std::vector<std::uint64_t> points;
   for (std::int64_t k = b + 1; k <= last_round; ++k) {
-    const RoundInfo& R = rounds[static_cast<std::size_t>(k)];
+    const RoundInfo& R = rnd(k);
     if (R.decided) points.push_back(R.decided_at);
   }
   std::sort(points.begin(), points.end());

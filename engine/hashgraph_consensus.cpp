@@ -11,11 +11,11 @@ namespace chatter {
 
 void Hashgraph::Impl::decide_fame() {
   for (std::int64_t r = fame_lo; r <= last_round; ++r) {
-    RoundInfo& R = rounds[static_cast<std::size_t>(r)];
+    RoundInfo& R = rnd(r);
     if (R.decided) continue;
     if (R.decided_witnesses < R.witnesses.size()) {
       for (std::int64_t j = r + 1; j <= last_round; ++j) {
-        const auto& wj = rounds[static_cast<std::size_t>(j)].witnesses;
+        const auto& wj = rnd(j).witnesses;
         for (std::size_t k = 0; k < wj.size(); ++k) {
           vote_on_round(R, r, j, wj[k]);
           if (R.decided_witnesses == R.witnesses.size()) break;
@@ -34,11 +34,11 @@ void Hashgraph::Impl::decide_fame() {
       rr_dirty = true;
     }
   }
-  while (fame_lo <= last_round && rounds[static_cast<std::size_t>(fame_lo)].decided) {
+  while (fame_lo <= last_round && rnd(fame_lo).decided) {
     // A witness y of round fame_lo + 1 or lower only votes on rounds below fame_lo, all decided:
     // its strongly-seen set is no longer needed.
-    if (fame_lo >= 1)
-      for (std::uint32_t y : rounds[static_cast<std::size_t>(fame_lo - 1)].witnesses) strongly_seen_prev.erase(y);
+    if (const RoundInfo* below = find_round(fame_lo - 1))
+      for (std::uint32_t y : below->witnesses) strongly_seen_prev.erase(y);
     ++fame_lo;
   }
 }
@@ -103,7 +103,7 @@ void Hashgraph::Impl::decide_round_received() {
     std::int64_t i = undetermined_next[k];
     bool received = false;
     for (; i <= last_round; ++i) {
-      RoundInfo& R = rounds[static_cast<std::size_t>(i)];
+      RoundInfo& R = rnd(i);
       if (!R.decided) break;
       if (static_cast<std::int64_t>(R.famous.size()) < R.ps->sm) continue;
       bool all = true;
@@ -140,16 +140,16 @@ std::uint64_t Hashgraph::Impl::resume_position(std::int64_t r) const {
   std::uint64_t low = store.event_count();
   for (std::uint32_t x : undetermined) low = std::min(low, spos[x]);
   for (std::int64_t k = r + 1; k <= last_round; ++k)
-    for (std::uint32_t x : rounds[static_cast<std::size_t>(k)].received) low = std::min(low, spos[x]);
+    for (std::uint32_t x : rnd(k).received) low = std::min(low, spos[x]);
   return low;
 }
 
 std::string Hashgraph::resume_key(std::int64_t round) { return "resume:" + std::to_string(round); }
 
 void Hashgraph::Impl::process_decided_rounds() {
-  while (next_process <= last_round && rounds[static_cast<std::size_t>(next_process)].decided) {
+  while (next_process <= last_round && rnd(next_process).decided) {
     const std::int64_t r = next_process;
-    RoundInfo& R = rounds[static_cast<std::size_t>(r)];
+    RoundInfo& R = rnd(r);
     // Consensus order: Lamport timestamp, ties broken by the event hash as bytes.
     std::sort(R.received.begin(), R.received.end(), [&](std::uint32_t a, std::uint32_t b) {
       if (lamport[a] != lamport[b]) return lamport[a] < lamport[b];

@@ -22,7 +22,7 @@ Root Hashgraph::Impl::build_root(std::uint32_t creator_slot, std::int32_t head) 
 }
 
 Frame Hashgraph::Impl::build_frame(std::int64_t r) const {
-  const RoundInfo& R = rounds[static_cast<std::size_t>(r)];
+  const RoundInfo& R = rnd(r);
   Frame f;
   f.round = r;
   f.peers = *R.ps->set;

@@ -83,7 +83,13 @@ struct Hashgraph::Impl {
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> strongly_seen_prev;
 
   // ---- rounds ----
-  std::deque<RoundInfo> rounds;  // rounds[r]
+  // rounds[r - round_base] for r >= round_base. A graph built from genesis has round_base 0; one
+  // reset from the Frame of round f (from_frame, compact()) starts at f, and the few rounds below f
+  // that hold events of its Roots live in low_rounds (decided and processed). So a reset graph's
+  // memory and rebuild cost do not grow with the length of history.
+  std::deque<RoundInfo> rounds;
+  std::int64_t round_base = 0;
+  std::map<std::int64_t, RoundInfo> low_rounds;
   std::int64_t last_round = -1;
   std::int64_t floor_round = -1;  // after a reset: rounds <= this came decided and processed in a Frame
   std::int64_t fame_lo = 0;       // lowest round not decided
@@ -119,6 +125,12 @@ struct Hashgraph::Impl {
   // ---- helpers ----
   const PsView& ps_at(std::int64_t r) const;
   RoundInfo& round_info(std::int64_t r);  // creates rounds up to r
+  // An existing round (r in [round_base, last created], or a low round): no creation.
+  RoundInfo& rnd(std::int64_t r) {
+    return r >= round_base ? rounds[static_cast<std::size_t>(r - round_base)] : low_rounds.at(r);
+  }
+  const RoundInfo& rnd(std::int64_t r) const { return const_cast<Impl*>(this)->rnd(r); }
+  const RoundInfo* find_round(std::int64_t r) const;  // nullptr when the graph has no such round
   bool sees(std::uint32_t x, std::uint32_t y) const {  // x is a descendant of (or is) y
     return la[std::size_t(x) * C + slot[y]] >= idx[y];
   }

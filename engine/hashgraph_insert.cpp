@@ -110,7 +110,7 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, st
       pr = std::max(pr, round[op_id]);
       lam = std::max(lam, lamport[op_id] + 1);
     }
-    const RoundInfo& prev = rounds[static_cast<std::size_t>(pr)];
+    const RoundInfo& prev = rnd(pr);
     const PsView& ps = *prev.ps;
     std::int64_t seen = 0;
     r = pr;

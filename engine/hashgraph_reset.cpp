@@ -89,6 +89,7 @@ std::string Hashgraph::Impl::reset_from(const Frame& f, std::uint64_t next_block
   for (const auto& [s, list] : per_creator) chain_base[s] = static_cast<std::int64_t>(list.front()->fe->event->index());
 
   floor_round = f.round;
+  round_base = f.round;  // rounds below hold only Root events: low_rounds
   round_info(f.round);
   for (const BaseEvent* b : order) {
     const EventPtr& e = b->fe->event;
@@ -117,11 +118,9 @@ std::string Hashgraph::Impl::reset_from(const Frame& f, std::uint64_t next_block
   }
   last_round = std::max(last_round, f.round);
   base_events = static_cast<std::uint32_t>(ev.size());
-  for (std::int64_t r = 0; r <= f.round; ++r) {
-    RoundInfo& R = round_info(r);
-    R.decided = true;
-    R.processed = true;
-  }
+  RoundInfo& top = round_info(f.round);  // rounds below were created decided and processed
+  top.decided = true;
+  top.processed = true;
   fame_lo = next_process = f.round + 1;
   for (const FrameEvent& fe : f.events) consensus.push_back(fe.event->hash());
   consensus_total = consensus.size();

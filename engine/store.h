@@ -52,6 +52,13 @@ class Store {
   // Events in insertion order, which is topological: put_event appends at position event_count().
   // At most `limit` events from `position` on (fewer at the end).
   virtual std::vector<EventPtr> events_from(std::uint64_t position, std::size_t limit) const = 0;
+  // Where the event `creator` made at `index` is in that order (nullopt: unknown, or forgotten by a
+  // bounded store). Lets a compacted graph serve a peer the events below its base (events_beyond).
+  virtual std::optional<std::uint64_t> position_of(const PublicKey& creator, std::uint64_t index) const {
+    (void)creator;
+    (void)index;
+    return std::nullopt;
+  }
 
   // ---- application snapshots: the application state right after block `block_index` ----
   virtual void put_snapshot(std::uint64_t block_index, Bytes snapshot) = 0;

@@ -9,9 +9,18 @@ namespace chatter {
 void InmemStore::put_event(const EventPtr& e) {
   if (get_event(e->hash())) return;
   index_.insert(e->hash(), static_cast<std::uint32_t>(event_count()));
+  Chain& chain = chains_[e->creator()];
+  if (chain.positions.empty()) chain.first = e->index();
+  if (e->index() == chain.first + chain.positions.size()) chain.positions.push_back(event_count());
   events_.push_back(e);
   if (options_.cache_size > 0 && events_.size() > options_.cache_size) {
-    index_.erase(events_.front()->hash(),
+    const EventPtr& old = events_.front();
+    Chain& oc = chains_[old->creator()];
+    if (!oc.positions.empty() && oc.positions.front() == first_) {
+      oc.positions.pop_front();
+      ++oc.first;
+    }
+    index_.erase(old->hash(),
                  [this](std::uint32_t i) -> const Hash& { return events_[i - first_]->hash(); });
     events_.pop_front();
     ++first_;
@@ -90,6 +99,14 @@ std::vector<EventPtr> InmemStore::events_from(std::uint64_t position, std::size_
   const std::uint64_t end = event_count();
   for (std::uint64_t i = std::max(position, first_); i < end && out.size() < limit; ++i) out.push_back(events_[i - first_]);
   return out;
+}
+
+std::optional<std::uint64_t> InmemStore::position_of(const PublicKey& creator, std::uint64_t index) const {
+  auto it = chains_.find(creator);
+  if (it == chains_.end() || index < it->second.first) return std::nullopt;
+  const std::uint64_t off = index - it->second.first;
+  if (off >= it->second.positions.size()) return std::nullopt;
+  return it->second.positions[off];
 }
 
 void InmemStore::put_snapshot(std::uint64_t block_index, Bytes snapshot) {

@@ -50,6 +50,7 @@ class InmemStore final : public Store {
   PeerSchedule peer_schedule() const override { return schedule_; }
 
   std::vector<EventPtr> events_from(std::uint64_t position, std::size_t limit) const override;
+  std::optional<std::uint64_t> position_of(const PublicKey& creator, std::uint64_t index) const override;
 
   void put_snapshot(std::uint64_t block_index, Bytes snapshot) override;
   std::optional<Bytes> get_snapshot(std::uint64_t block_index) const override;
@@ -67,6 +68,13 @@ class InmemStore final : public Store {
   std::deque<EventPtr> events_;   // insertion order, from position first_
   std::uint64_t first_ = 0;
   HashIndex index_;               // hash -> absolute position
+  // creator -> positions of its events by index, from index `first` on (one self-chain per creator;
+  // an event out of sequence, e.g. a fork, is not indexed here).
+  struct Chain {
+    std::uint64_t first = 0;
+    std::deque<std::uint64_t> positions;
+  };
+  std::unordered_map<PublicKey, Chain, DigestHasher> chains_;
   std::uint64_t consensus_dropped_ = 0;
   std::vector<Hash> consensus_;
   std::map<std::uint64_t, Block> blocks_;

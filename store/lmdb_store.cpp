@@ -107,7 +107,9 @@ LmdbStore::LmdbStore(const fs::path& dir, Options options)
   ctx.check(mdb_env_create(&env_->env), "creating the environment");
   ctx.check(mdb_env_set_maxdbs(env_->env, 16), "configuring the environment");
   ctx.check(mdb_env_set_mapsize(env_->env, options_.map_size), "setting the map size");
-  unsigned flags = MDB_NOTLS;
+  // MDB_NORDAHEAD: the store's reads are random (events by hash, recent positions), so readahead
+  // and fault-around would only map pages nobody reads into this process's resident memory.
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (options_.sync == Sync::kMetaNoSync) flags |= MDB_NOMETASYNC;
   if (options_.sync == Sync::kNone) flags |= MDB_NOSYNC;
   ctx.check(mdb_env_open(env_->env, dir_.c_str(), flags, 0644), "opening");
@@ -358,6 +360,23 @@ EventPtr LmdbStore::get_event(const Hash& h) const {
   EventPtr e = read([&](MDB_txn* t) { return fetch_event(t, h); });
   if (e) cache_->put(e);
   return e;
+}
+
+std::optional<std::uint64_t> LmdbStore::position_of(const PublicKey& creator, std::uint64_t index) const {
+  const lmdb::Context ctx{dir_, options_.map_size};
+  return read([&](MDB_txn* t) -> std::optional<std::uint64_t> {
+    std::array<std::uint8_t, 40> ck{};
+    std::memcpy(ck.data(), creator.data.data(), 32);
+    const auto idx = be64(index);
+    std::memcpy(ck.data() + 32, idx.data(), 8);
+    MDB_val k = val(ck), pos{};
+    const int rc = mdb_get(t, env_->creators, &k, &pos);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    ctx.check(rc, "reading the creator index");
+    const auto p = lmdb::read_be64(pos);
+    if (!p) throw ctx.corrupted("a creator-index entry is damaged");
+    return *p;
+  });
 }
 
 EventPtr LmdbStore::event_at(const PublicKey& creator, std::uint64_t index) const {

@@ -90,6 +90,7 @@ class LmdbStore final : public Store {
   std::uint64_t event_count() const override { return event_count_; }
   // The event `creator` made at `index`, or nullptr.
   EventPtr event_at(const PublicKey& creator, std::uint64_t index) const;
+  std::optional<std::uint64_t> position_of(const PublicKey& creator, std::uint64_t index) const override;
 
   void append_consensus_events(const std::vector<Hash>& hashes) override;
   std::uint64_t consensus_event_count() const override { return consensus_count_; }

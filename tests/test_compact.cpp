@@ -117,16 +117,110 @@ TEST_CASE("compact: memory is bounded by the recent rounds, and nothing to drop 
   CHECK_FALSE(g.compact(0, &why));  // nothing processed
   CHECK(!why.empty());
   std::uint64_t most = 0;
+  std::size_t most_rounds = 0;
   for (std::size_t i = 0; i < gg.events.size(); ++i) {
     REQUIRE(g.insert(gg.events[i]).ok());
     g.run_consensus();
     most = std::max(most, g.event_count());
+    most_rounds = std::max(most_rounds, g.rounds_held());
     if (i % 100 == 99) CHECK(g.compact(0, &why));
   }
   CHECK(most < 400);
+  // The round records follow the base too (a round offset, not one record per round since genesis).
+  CHECK(g.last_round() > 60);
+  CHECK(most_rounds < 40);
+  CHECK(g.rounds_held() < static_cast<std::size_t>(g.last_round()) / 2);
   CHECK(g.consensus_event_count() > 1500);
   CHECK(g.consensus_events().size() < 400);
   CHECK(store.event_count() == gg.events.size());
   // Compacting again right away: the base is already the last processed round.
   if (g.compact(0)) CHECK_FALSE(g.compact(0, &why));
+}
+
+namespace {
+
+// Pulls from `from` into `to` the way a node's sync does (known indexes out, wire events back),
+// until `from` has nothing more; returns the number of requests.
+std::size_t gossip_until_done(const Hashgraph& from, Hashgraph& to, std::size_t limit) {
+  std::size_t requests = 0;
+  for (bool more = true; more;) {
+    REQUIRE(requests < 100000);
+    ++requests;
+    // `to`'s known indexes, in `from`'s creator order.
+    const auto& mine = to.known_creators();
+    const auto have = to.known_indexes();
+    std::vector<std::int64_t> known;
+    for (const PublicKey& k : from.known_creators()) {
+      std::int64_t h = -1;
+      for (std::size_t s = 0; s < mine.size(); ++s)
+        if (mine[s] == k) h = have[s];
+      known.push_back(h);
+    }
+    const auto events = from.events_beyond(known, limit, &more);
+    CHECK((!events.empty() || !more));  // every answer makes progress
+    for (const EventPtr& e : events) {
+      const auto w = from.to_wire(*e);
+      REQUIRE(w.has_value());
+      Event back;
+      REQUIRE(to.resolve_wire(*w, back).ok());
+      CHECK(back.hash() == e->hash());
+      const InsertResult res = to.insert(back);
+      INFO(res.detail);
+      REQUIRE(res.ok());
+      to.run_consensus();
+    }
+  }
+  return requests;
+}
+
+}  // namespace
+
+TEST_CASE("compact: a peer that lacks events below the base gets them from the store and reaches the same consensus") {
+  GossipGraphOptions o;
+  o.participants = 4;
+  o.events = 1500;
+  o.seed = 7;
+  const GossipGraph gg = make_gossip_graph(o);
+  InmemStore store;  // keeps every event, as LmdbStore does
+  Hashgraph::Options opts;
+  opts.kept_frames = 3;
+  Hashgraph a(PeerSchedule(gg.peers), store, opts);
+  std::size_t compactions = 0;
+  for (std::size_t i = 0; i < gg.events.size(); ++i) {
+    REQUIRE(a.insert(gg.events[i]).ok());
+    a.run_consensus();
+    if (i % 150 == 149 && a.compact(2)) ++compactions;
+  }
+  REQUIRE(compactions >= 5);
+  REQUIRE(a.event_count() < gg.events.size() / 2);  // most of history is only in the store now
+
+  // A peer from genesis, and one that stopped a third of the way: both catch up by gossip alone.
+  for (std::size_t had : {std::size_t{0}, gg.events.size() / 3}) {
+    CAPTURE(had);
+    InmemStore bs;
+    Hashgraph b(PeerSchedule(gg.peers), bs);
+    for (std::size_t i = 0; i < had; ++i) REQUIRE(b.insert(gg.events[i]).ok());
+    b.run_consensus();
+    const std::size_t requests = gossip_until_done(a, b, 40);
+    CHECK(requests >= (gg.events.size() - had) / 40);  // served in bounded answers
+    CHECK(b.event_count() == gg.events.size());
+    CHECK(b.last_consensus_round() == a.last_consensus_round());
+    CHECK(b.consensus_event_count() == a.consensus_event_count());
+    for (std::int64_t r = *a.last_consensus_round() - 3; r <= *a.last_consensus_round(); ++r) {
+      const auto fa = store.get_frame(r), fb = bs.get_frame(r);
+      REQUIRE(fa.has_value());
+      REQUIRE(fb.has_value());
+      CHECK(fa->hash() == fb->hash());
+    }
+  }
+
+  // The first answer to a peer from genesis starts with genesis events, which only the store holds.
+  bool more = false;
+  const auto first = a.events_beyond(std::vector<std::int64_t>(4, -1), 4, &more);
+  REQUIRE(first.size() == 4);
+  CHECK(more);
+  for (const EventPtr& e : first) {
+    CHECK(e->index() == 0);
+    CHECK_FALSE(a.contains(e->hash()));
+  }
 }
