@@ -8,6 +8,7 @@
 //
 // Log: one line per fact on standard error, "TIME level=L msg=WHAT key=value ...": started, a
 // progress line every 5 s, errors; never one line per transaction or event at info.
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -212,7 +213,11 @@ int run_node(const RunArgs& args) {
       store_holder = std::make_unique<LmdbStore>(store_dir->store_path(), lo);
       setup.config.bootstrap = args.bootstrap && store_dir->bootstrapping();
     } else {
-      store_holder = std::make_unique<InmemStore>();
+      // Bounded like the LMDB store's cache: the newest --cache-size events (and the recent blocks
+      // and Frames), so a long-running in-memory node does not grow with history.
+      InmemStore::Options io;
+      io.cache_size = std::max<std::size_t>(args.cache_size, 1);
+      store_holder = std::make_unique<InmemStore>(io);
     }
     Store& store = *store_holder;
     // The application: in process, or a socket app whose answers wake the node (through `wake`,
@@ -440,7 +445,7 @@ Command add_run_command(CLI::App& root) {
   app->add_flag("--bootstrap", args->bootstrap,
                 "Resume from the store (--store): the last frame, the events after it and the app's last "
                 "snapshot, not history");
-  app->add_option("--cache-size", args->cache_size, "Events kept decoded in memory by the LMDB store")
+  app->add_option("--cache-size", args->cache_size, "Events kept in memory: the LMDB store's decoded cache, or all the in-memory store keeps")
       ->capture_default_str();
   const std::string later = "Not implemented yet (refused with exit 2)";
   for (const char* opt : {"join-timeout", "suspend-limit"})

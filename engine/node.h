@@ -75,11 +75,14 @@ struct NodeConfig {
   // Bounded memory (Hashgraph::compact): once consensus has processed this many rounds since the
   // last compaction, the graph drops what consensus no longer needs, keeping the last
   // compact_keep_rounds processed rounds before its base (0: never compact). The blocks are the
-  // same with and without it. Events older than the base can no longer be served by gossip (a peer
-  // that far behind fast-forwards: catch_up_threshold) nor accepted as parents of new events.
-  // Off by default for now: each compaction still rebuilds a record per round since genesis, so
-  // its cost grows with history (BENCHMARKS.md); the fix is a round offset in the hashgraph.
-  std::int64_t compact_every_rounds = 0;
+  // same with and without it, and a compaction's cost depends on the recent rounds only (the graph
+  // keeps its rounds from an offset), so it is on by default. Events below the base are still
+  // served to a peer that lacks them, from the store while it holds them (Hashgraph::events_beyond;
+  // a bounded store forgets the oldest, and a peer that far behind fast-forwards:
+  // catch_up_threshold). A new event whose parent is below the base is refused as one with an
+  // unknown parent; the Roots keep each creator's last consensus events, so an honest node's next
+  // event has its parents.
+  std::int64_t compact_every_rounds = 50;
   std::int64_t compact_keep_rounds = 20;
 };
 

@@ -126,8 +126,15 @@ struct Node::Impl {
     }
     std::vector<WireEvent> out;
     for (const EventPtr& e : graph->events_beyond(by_slot, cfg.sync_limit, more)) {
-      auto w = graph->to_wire(e->hash());
-      CHATTER_INVARIANT(w.has_value());
+      auto w = graph->to_wire(*e);
+      if (!w) {
+        // An other-parent neither held nor stored (below a reset's Frame, or gone from a bounded
+        // store): stop, in order. "More" only when something was sent, so that a peer this node
+        // cannot serve does not pull again at once in a loop (it catches up by fast-forward when
+        // far behind: catch_up_threshold).
+        if (more) *more = !out.empty();
+        break;
+      }
       out.push_back(std::move(*w));
     }
     return out;
