@@ -38,6 +38,7 @@
 #include "cmd/run_report.h"
 #include "engine/node.h"
 #include "net/http_service.h"
+#include "net/metrics.h"
 #include "net/runtime.h"
 #include "store/inmem_store.h"
 #include "store/lmdb_store.h"
@@ -294,6 +295,11 @@ int run_node(const RunArgs& args) {
         j["dropped_frames"] = t.dropped_frames;
         j["bad_frames"] = t.bad_frames;
         j["connect_failures"] = t.connect_failures;
+      };
+      ho.extra_metrics = [&runtime, &socket_app](MetricsWriter& w) {
+        write_transport_metrics(w, runtime.transport_stats());
+        w.gauge("chatter_app_reachable", "1 while the application answers (always 1 in process).",
+                socket_app && !socket_app->app_reachable() ? 0 : 1);
       };
       service = std::make_unique<HttpService>(
           [&runtime, &store](HttpService::NodeWork work) {
