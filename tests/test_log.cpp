@@ -130,12 +130,13 @@ TEST_CASE("log: a running node at the default level logs no line per transaction
     const KeyPair key = KeyPair::generate();
     std::string error;
     REQUIRE_MESSAGE(write_key_files(dir.string(), key, error), error);
-    REQUIRE_MESSAGE(
-        write_peers_file((dir / kPeersFile).string(), {Peer{key.public_key(), addr(ports[0]), "solo"}}, error),
-        error);
+    REQUIRE_MESSAGE(write_peers_file((dir / kPeersFile).string(),
+                                     {Peer{key.public_key(), addr(ports[0]), "solo"}}, error),
+                    error);
     const std::string log = (dir / "node.log").string();
-    std::vector<std::string> args = {"run", "--datadir", dir.string(), "--proxy-listen", addr(ports[1]),
-                                     "--service-listen", addr(ports[2]), "--heartbeat", "5ms"};
+    std::vector<std::string> args = {"run",          "--datadir",        dir.string(),   "--proxy-listen",
+                                     addr(ports[1]), "--service-listen", addr(ports[2]), "--heartbeat",
+                                     "5ms"};
     if (!level.empty()) args.insert(args.end(), {"--log", level});
     std::vector<NodeProcess> nodes(1);
     nodes[0].pid = spawn_process(exe, args, log);
