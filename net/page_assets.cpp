@@ -55,7 +55,8 @@ constexpr std::string_view kPage = R"page(<!DOCTYPE html>
       <tr><td>pool</td><td class="v" id="pool">-</td></tr>
     </table>
     <div id="legend">
-      <div><span class="sw" style="background:#7b8190"></span>not committed yet</div>
+      <div><span class="sw" style="background:#8a91a0"></span>round received not decided yet</div>
+      <div><span class="sw" style="background:#3f4550"></span>ordered, in no block (round without transactions)</div>
       <div><span class="sw" style="background:hsl(200,70%,60%)"></span>coloured by block</div>
       <div><span class="sw" style="border:2px solid #fff;width:8px;height:8px"></span>witness</div>
       <div><span class="sw" style="background:#ffd166;border:2px solid #fff;width:8px;height:8px"></span>famous witness</div>
@@ -69,7 +70,7 @@ constexpr std::string_view kPage = R"page(<!DOCTYPE html>
 (function () {
   var LIMIT = 400, PERIOD = 1000;
   var cv = document.getElementById("cv"), ctx = cv.getContext("2d"), body = document.body;
-  var graph = null, stats = null, updates = 0, lastTx = null;
+  var graph = null, stats = null, updates = 0;
   function $(id) { return document.getElementById(id); }
   function text(id, v) { $(id).textContent = (v === null || v === undefined) ? "-" : String(v); }
   function blockColour(b) { return "hsl(" + ((b * 137.508) % 360).toFixed(1) + ",70%,60%)"; }
@@ -160,7 +161,9 @@ constexpr std::string_view kPage = R"page(<!DOCTYPE html>
       var d = evs[i], px = X(d), py = Y(d), committed = typeof d.block === "number";
       if (committed) counts.committed++;
       ctx.beginPath(); ctx.arc(px, py, d.witness ? r * 1.35 : r, 0, 2 * Math.PI);
-      ctx.fillStyle = d.famous === true ? "#ffd166" : (committed ? blockColour(d.block) : "#7b8190");
+      var ordered = typeof d.round_received === "number";
+      ctx.fillStyle = d.famous === true ? "#ffd166"
+                    : committed ? blockColour(d.block) : ordered ? "#3f4550" : "#8a91a0";
       ctx.fill();
       if (d.witness) {
         counts.witnesses++;
@@ -207,12 +210,12 @@ constexpr std::string_view kPage = R"page(<!DOCTYPE html>
   function poll() {
     Promise.all([getJson("/graph?limit=" + LIMIT), getJson("/stats")]).then(function (res) {
       graph = res[0]; stats = res[1];
-      var now = Date.now();
-      if (lastTx && now > lastTx.t) {
-        var rate = (stats.transactions - lastTx.n) * 1000 / (now - lastTx.t);
-        text("tps", rate >= 0 ? rate.toFixed(rate < 10 ? 1 : 0) : "-");
-      }
-      lastTx = { t: now, n: stats.transactions };
+      // tx/s from the events themselves (their creators' timestamps), so the figure does not depend
+      // on this browser's clock: transactions packed per second over the events fetched.
+      var evs = graph.events || [], tmin = Infinity, tmax = -Infinity, txs = 0, j;
+      for (j = 0; j < evs.length; j++) { tmin = Math.min(tmin, evs[j].timestamp); tmax = Math.max(tmax, evs[j].timestamp); }
+      for (j = 0; j < evs.length; j++) if (evs[j].timestamp > tmin) txs += evs[j].transactions || 0;
+      text("tps", tmax > tmin ? (txs * 1e9 / (tmax - tmin)).toFixed(0) : "-");
       updates++; body.dataset.updates = updates;
       body.dataset.error = ""; $("err").textContent = "";
       render();

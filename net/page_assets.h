@@ -3,7 +3,7 @@
 // the node's state, rounds, blocks, transactions per second and peers from /stats, polling both
 // once a second. One column per creator, events as dots with their parent edges, rounds shaded,
 // witnesses ringed (famous ones filled gold), events coloured by the block that committed them
-// (grey while uncommitted).
+// (light grey while undetermined, dark grey when ordered into a round that made no block).
 //
 // For tests and scripts the page writes what it drew into attributes of <body>: data-updates (polls
 // answered), data-events (events drawn), data-event-count (the node's total), data-last-round,
