@@ -6,8 +6,9 @@
 // its own thread, reaching the node through Runtime::post; off with --no-service). SIGINT/SIGTERM
 // stop it (leaving politely arrives with the membership issue), write the final --report and exit 0.
 //
-// Log: one line per fact on standard error, "TIME level=L msg=WHAT key=value ...": started, a
-// progress line every 5 s, errors; never one line per transaction or event at info.
+// Log (cmd/log.h, --log): one line per fact on standard error, "TIME level=L component=C msg=WHAT
+// key=value ...": started, a progress line every 5 s, state changes and errors (cmd/run_log.h);
+// never one line per transaction or event at info.
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -15,7 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -23,7 +23,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,11 +33,14 @@
 #include "cmd/commands.h"
 #include "cmd/duration.h"
 #include "cmd/keyfile.h"
+#include "cmd/log.h"
 #include "cmd/peers_file.h"
 #include "cmd/probe_app.h"
+#include "cmd/run_log.h"
 #include "cmd/run_report.h"
 #include "engine/node.h"
 #include "net/http_service.h"
+#include "net/metrics.h"
 #include "net/runtime.h"
 #include "store/inmem_store.h"
 #include "store/lmdb_store.h"
@@ -71,39 +73,6 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
-
-class Logger {
- public:
-  explicit Logger(Level min) : min_(min) {}
-  void log(Level level, const std::string& fields) const {
-    if (level < min_) return;
-    static const char* kNames[] = {"debug", "info", "warn", "error"};
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    char line_ms[8];
-    std::snprintf(line_ms, sizeof line_ms, ".%03dZ", static_cast<int>(ms));
-    std::cerr << stamp << line_ms << " level=" << kNames[static_cast<int>(level)] << " " << fields << "\n"
-              << std::flush;
-  }
-
- private:
-  Level min_;
-};
-
-Level parse_level(const std::string& s) {
-  if (s == "debug") return Level::kDebug;
-  if (s == "info") return Level::kInfo;
-  if (s == "warn") return Level::kWarn;
-  if (s == "error") return Level::kError;
-  throw UsageError("--log must be one of debug, info, warn, error (not '" + s + "')");
-}
-
 std::int64_t duration_option(const std::string& name, const std::string& text) {
   const auto ns = parse_duration_ns(text);
   if (!ns || *ns <= 0)
@@ -119,14 +88,9 @@ HostPort address_option(const std::string& name, const std::string& text, bool l
   return *hp;
 }
 
-template <typename T>
-std::string opt_text(const std::optional<T>& v) {
-  return v ? std::to_string(*v) : std::string("none");
-}
-
 // Everything a node needs, checked before anything is bound or started.
 struct Setup {
-  Level level = Level::kInfo;
+  LogConfig log;
   NodeConfig config;
   HostPort listen, proxy;
   std::optional<HostPort> client;  // --client-connect
@@ -138,7 +102,10 @@ Setup prepare(const RunArgs& args) {
   for (const auto& [name, option] : args.unimplemented)
     if (option->count() > 0) throw UsageError("option --" + name + " is not implemented yet");
   Setup s;
-  s.level = parse_level(args.log);
+  std::string log_error;
+  const auto log = parse_log_spec(args.log, log_error);
+  if (!log) throw UsageError(log_error);
+  s.log = *log;
   s.config.heartbeat_ns = duration_option("heartbeat", args.heartbeat);
   s.config.slow_heartbeat_ns = duration_option("slow-heartbeat", args.slow_heartbeat);
   s.config.timeout_ns = duration_option("timeout", args.timeout);
@@ -198,7 +165,7 @@ int run_node(const RunArgs& args) {
     std::cerr << "chatter run: --bootstrap resumes from the store: it needs --store\n";
     return kExitUsage;
   }
-  const Logger log(setup.level);
+  const Log log(setup.log);
   try {
     asio::io_context io;
     // The store: in memory, or LMDB in DIR/store (locked for this process; an existing one is moved
@@ -207,7 +174,8 @@ int run_node(const RunArgs& args) {
     std::unique_ptr<Store> store_holder;
     if (args.store) {
       store_dir.emplace(open_store_dir(args.datadir, args.bootstrap));
-      log.log(Level::kInfo, "msg=store path=" + store_dir->store_path().string() + " detail=\"" + store_dir->message() + "\"");
+      log.write("store", LogLevel::kInfo, "store",
+                {{"path", store_dir->store_path().string()}, {"detail", store_dir->message()}});
       LmdbStore::Options lo;
       lo.cache_size = args.cache_size;
       store_holder = std::make_unique<LmdbStore>(store_dir->store_path(), lo);
@@ -240,9 +208,9 @@ int run_node(const RunArgs& args) {
       };
       ao.on_health = [&io, &log, where = args.client_connect](AppHealth h, const std::string& reason) {
         asio::post(io, [&log, where, h, reason] {
-          std::string f = std::string("msg=app app=") + where + " health=" + to_string(h);
-          if (!reason.empty()) f += " error=\"" + reason + "\"";
-          log.log(h == AppHealth::kOk ? Level::kInfo : Level::kWarn, f);
+          LogFields f{{"app", where}, {"health", to_string(h)}};
+          if (!reason.empty()) f.emplace_back("error", reason);
+          log.write("app", h == AppHealth::kOk ? LogLevel::kInfo : LogLevel::kWarn, "app", f);
         });
       };
       socket_app.emplace(std::move(ao));
@@ -255,7 +223,9 @@ int run_node(const RunArgs& args) {
     ro.listen_host = setup.listen.host;
     ro.listen_port = setup.listen.port;
     ro.peers = setup.peers;
-    ro.log = [&log](const std::string& line) { log.log(Level::kWarn, "msg=runtime " + line); };
+    ro.log = [&log](const std::string& line) { log.write("net", LogLevel::kWarn, line); };
+    NodeLog node_log(log, node.stats());
+    ro.on_progress = [&node_log](const Node& n) { node_log.blocks(n); };
     Runtime runtime(io, node, ro);
     {
       std::lock_guard lock(wake.mu);
@@ -288,7 +258,7 @@ int run_node(const RunArgs& args) {
       HttpService::Options ho;
       ho.host = setup.service->host;
       ho.port = setup.service->port;
-      ho.log = [&log](const std::string& line) { log.log(Level::kWarn, "msg=service " + line); };
+      ho.log = [&log](const std::string& line) { log.write("http", LogLevel::kWarn, line); };
       ho.extra_stats = [&runtime, &socket_app](nlohmann::ordered_json& j) {
         // In process the application is always there; a socket app as the proxy last found it.
         j["app_reachable"] = socket_app ? socket_app->app_reachable() : true;
@@ -299,6 +269,11 @@ int run_node(const RunArgs& args) {
         j["dropped_frames"] = t.dropped_frames;
         j["bad_frames"] = t.bad_frames;
         j["connect_failures"] = t.connect_failures;
+      };
+      ho.extra_metrics = [&runtime, &socket_app](MetricsWriter& w) {
+        write_transport_metrics(w, runtime.transport_stats());
+        w.gauge("chatter_app_reachable", "1 while the application answers (always 1 in process).",
+                socket_app && !socket_app->app_reachable() ? 0 : 1);
       };
       service = std::make_unique<HttpService>(
           [&runtime, &store](HttpService::NodeWork work) {
@@ -314,38 +289,28 @@ int run_node(const RunArgs& args) {
       const TransportStats t = runtime.transport_stats();
       report->set_transport(t.bytes_sent, t.bytes_received);
       std::string error;
-      if (!report->write(node.stats(), exited, error)) log.log(Level::kError, "msg=report error=\"" + error + "\"");
+      if (!report->write(node.stats(), exited, error))
+        log.write("node", LogLevel::kError, "report", {{"path", args.report}, {"error", error}});
     };
 
     runtime.start();
     server.start();
     if (service) service->start();
     {
-      std::ostringstream f;
-      f << "msg=started id=" << node.id() << " moniker=" << moniker << " listen=" << setup.listen.host << ":"
-        << runtime.listen_port() << " proxy=" << setup.proxy.host << ":" << server.port() << " service="
-        << (service ? service->host() + ":" + std::to_string(service->port()) : std::string("off"))
-        << " peers=" << setup.peers.size();
-      if (!args.advertise.empty()) f << " advertise=" << args.advertise;
-      if (socket_app) f << " app=" << args.client_connect;
-      log.log(Level::kInfo, f.str());
+      LogFields f{{"id", std::to_string(node.id())},
+                  {"moniker", moniker},
+                  {"listen", setup.listen.host + ":" + std::to_string(runtime.listen_port())},
+                  {"proxy", setup.proxy.host + ":" + std::to_string(server.port())},
+                  {"service", service ? service->host() + ":" + std::to_string(service->port()) : "off"},
+                  {"peers", std::to_string(setup.peers.size())}};
+      if (!args.advertise.empty()) f.emplace_back("advertise", args.advertise);
+      if (socket_app) f.emplace_back("app", args.client_connect);
+      log.write("node", LogLevel::kInfo, "started", f);
     }
 
     asio::steady_timer report_timer(io), progress_timer(io);
-    // State changes and fast-forward outcomes, logged once each (checked every second).
-    NodeStats last_seen = node.stats();
-    auto log_changes = [&] {
-      const NodeStats s = node.stats();
-      if (s.fast_forward_refusals != last_seen.fast_forward_refusals)
-        log.log(Level::kWarn, "msg=\"fast-forward answer refused\" reason=\"" + s.last_fast_forward_error + "\"");
-      if (s.fast_forwards != last_seen.fast_forwards)
-        log.log(Level::kInfo, "msg=fast-forwarded block=" + opt_text(s.fast_forward_block) +
-                                  " snapshot_bytes=" + std::to_string(s.catch_up_bytes) +
-                                  " bytes_received=" + std::to_string(runtime.transport_stats().bytes_received));
-      if (s.state != last_seen.state || s.catch_up_status != last_seen.catch_up_status)
-        log.log(Level::kInfo, std::string("msg=state state=") + to_string(s.state) + " status=\"" + s.catch_up_status + "\"");
-      last_seen = s;
-    };
+    // State changes, fast-forward outcomes and errors, logged once each (checked every second).
+    auto log_changes = [&] { node_log.changes(node.stats(), runtime.transport_stats()); };
     std::function<void()> arm_report = [&] {
       report_timer.expires_after(std::chrono::seconds(1));
       report_timer.async_wait([&](const boost::system::error_code& ec) {
@@ -359,15 +324,7 @@ int run_node(const RunArgs& args) {
       progress_timer.expires_after(std::chrono::seconds(5));
       progress_timer.async_wait([&](const boost::system::error_code& ec) {
         if (ec) return;
-        const NodeStats s = node.stats();
-        const TransportStats t = runtime.transport_stats();
-        std::ostringstream f;
-        f << "msg=progress state=" << to_string(s.state) << " round=" << opt_text(s.last_consensus_round)
-          << " blocks=" << (s.last_block_index ? *s.last_block_index + 1 : 0) << " tx_committed=" << s.transactions
-          << " pool=" << s.transaction_pool << " events=" << s.events << " undetermined=" << s.undetermined_events
-          << " sync_errors=" << s.sync_errors << " bytes_sent=" << t.bytes_sent << " bytes_received=" << t.bytes_received
-          << " dropped_frames=" << t.dropped_frames;
-        log.log(Level::kInfo, f.str());
+        node_log.progress(node.stats(), runtime.transport_stats());
         arm_progress();
       });
     };
@@ -378,7 +335,7 @@ int run_node(const RunArgs& args) {
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
       if (ec) return;
-      log.log(Level::kInfo, "msg=stopping signal=" + std::to_string(signo));
+      log.write("node", LogLevel::kInfo, "stopping", {{"signal", std::to_string(signo)}});
       report_timer.cancel();
       progress_timer.cancel();
       server.stop();
@@ -393,8 +350,9 @@ int run_node(const RunArgs& args) {
 
     write_report(true);
     const NodeStats s = node.stats();
-    log.log(Level::kInfo, "msg=stopped blocks=" + std::to_string(s.last_block_index ? *s.last_block_index + 1 : 0) +
-                              " tx_committed=" + std::to_string(s.transactions));
+    log.write("node", LogLevel::kInfo, "stopped",
+              {{"blocks", std::to_string(s.last_block_index ? *s.last_block_index + 1 : 0)},
+               {"tx_committed", std::to_string(s.transactions)}});
     return 0;
   } catch (const std::exception& e) {
     // Environment failures (port in use, unusable address): one sentence, non-zero exit.
@@ -429,7 +387,11 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--client-connect", args->client_connect,
                   "host:port of a socket application (spec/socket-proxy.md) to use instead of the in-process "
                   "key-value app; --timeout bounds each of its replies");
-  app->add_option("--log", args->log, "Log level: debug, info, warn, error")->capture_default_str();
+  app->add_option("--log", args->log,
+                  "Log levels: a level for every component (trace, debug, info, warn, error, off) and/or "
+                  "component=level items, comma-separated (components: node, gossip, fastsync, store, app, "
+                  "http, net), e.g. info,gossip=debug")
+      ->capture_default_str();
   app->add_option("--service-listen", args->service_listen,
                   "host:port of the HTTP service (read-only JSON: /stats, ...)")
       ->capture_default_str();

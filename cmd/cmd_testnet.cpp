@@ -1,6 +1,6 @@
 // `chatter testnet` (spec/cli.md): a local network of N `chatter run` processes on loopback under load.
 // Steps: keys and peers.json per node in DIR/node<i>/, free ports (gossip, proxy, HTTP service), one
-// process per node (this same executable) writing a --report file, each service's /stats URL on
+// process per node (this same executable) writing a --report file, each service's /stats and page URLs on
 // standard error, wait until every proxy accepts, load through one connection per node
 // (cmd/testnet_load.h) with live progress on standard error, then let the nodes converge, stop them
 // (SIGTERM, SIGKILL after 10 s) and print the summary (cmd/testnet_summary.h) on standard output.
@@ -260,7 +260,8 @@ int run_testnet(TestnetArgs a) {
   try {
     start_nodes(nodes, a);
     for (const auto& n : nodes)
-      std::cerr << "testnet: node " << n.index << ": " << service_url(n) << "/stats\n";
+      std::cerr << "testnet: node " << n.index << ": " << service_url(n) << "/stats page " << service_url(n)
+                << "/\n";
     wait_ready(nodes, std::chrono::seconds(15));
     std::cerr << "testnet: all " << a.nodes << " nodes accept transactions\n";
 

@@ -28,7 +28,10 @@ Node::Node(NodeConfig config, Store& store, AppProxy& app)
     impl_->bootstrap();
     store.end_batch();
   }
-  if (impl_->state == NodeState::kCatchingUp) impl_->stats.catch_up_status = "starting with fast-sync";
+  if (impl_->state == NodeState::kCatchingUp) {
+    impl_->stats.catch_up_status = "starting with fast-sync";
+    ++impl_->stats.fast_forwards_started;
+  }
   impl_->app.on_state_changed(impl_->state);
 }
 
@@ -53,9 +56,34 @@ struct BatchScope {
   int exceptions;
 };
 
+// Fast-forward metrics (NodeStats::fast_forwards_started, fast_forward_refusals_by_reason), counted
+// per call from what the CatchingUp code records: an entry into CatchingUp, and each new refusal
+// under the reason of its sentence (a call refuses at most one answer: one target at a time).
+// Kept here so that node_fastforward.cpp stays the one place that decides.
+struct FastForwardTally {
+  explicit FastForwardTally(NodeStats& s, const NodeState& st)
+      : stats(s), state(st), before(st), refusals(s.fast_forward_refusals) {}
+  ~FastForwardTally() {
+    if (state == NodeState::kCatchingUp && before != NodeState::kCatchingUp) ++stats.fast_forwards_started;
+    if (stats.fast_forward_refusals > refusals) {
+      // The sentence is "peer N: reason".
+      const auto reason = classify_fast_forward_refusal(stats.last_fast_forward_error);
+      stats.fast_forward_refusals_by_reason[static_cast<std::size_t>(reason)] +=
+          stats.fast_forward_refusals - refusals;
+    }
+  }
+  FastForwardTally(const FastForwardTally&) = delete;
+  FastForwardTally& operator=(const FastForwardTally&) = delete;
+  NodeStats& stats;
+  const NodeState& state;
+  NodeState before;
+  std::uint64_t refusals;
+};
+
 std::vector<Envelope> Node::tick(std::int64_t now) {
   Impl& m = *impl_;
   BatchScope batch(m.store);
+  FastForwardTally tally(m.stats, m.state);
   std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
   if (m.state == NodeState::kCatchingUp) return m.catch_up_tick(now);
@@ -95,7 +123,7 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   if (choice.empty()) choice = m.peers;
   const std::uint32_t peer = choice[m.rng.below(choice.size())];
   m.last_peer = peer;
-  m.in_flight = Impl::InFlight{peer, now + m.cfg.timeout_ns};
+  m.in_flight = Impl::InFlight{peer, now + m.cfg.timeout_ns, now};
   ++m.stats.sync_requests;
   out.push_back(Envelope{peer, SyncRequest{m.my_id, m.known()}});
   return out;
@@ -104,6 +132,7 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
 std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, std::int64_t now) {
   Impl& m = *impl_;
   BatchScope batch(m.store);
+  FastForwardTally tally(m.stats, m.state);
   std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
   if (m.state == NodeState::kShutdown) return out;
@@ -147,6 +176,7 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
     out.push_back(Envelope{from, std::move(resp)});
   } else if (const auto* resp = std::get_if<SyncResponse>(&message)) {
     if (!m.in_flight || m.in_flight->peer != from) return out;  // stale or unsolicited
+    m.stats.sync_latency.record(now - m.in_flight->sent);
     m.in_flight.reset();
     m.backoff.erase(from);
     if (m.cfg.catch_up_threshold > 0 && now >= m.no_catch_up_before) {
@@ -193,6 +223,12 @@ NodeState Node::state() const { return impl_->state; }
 std::uint32_t Node::id() const { return impl_->my_id; }
 const Hashgraph& Node::graph() const { return *impl_->graph; }
 std::int64_t Node::next_tick() const { return impl_->next_heartbeat; }
+
+std::optional<std::uint64_t> Node::block_of_round(std::int64_t round_received) const {
+  const auto it = impl_->recent_blocks.find(round_received);
+  if (it == impl_->recent_blocks.end()) return std::nullopt;
+  return it->second;
+}
 
 NodeStats Node::stats() const {
   const Impl& m = *impl_;

@@ -47,6 +47,7 @@
 #include "engine/app_proxy.h"
 #include "engine/hashgraph.h"
 #include "engine/messages.h"
+#include "engine/node_metrics.h"
 #include "engine/rng.h"
 #include "engine/store.h"
 
@@ -120,6 +121,13 @@ struct NodeStats {
   std::uint64_t recommitted_blocks = 0;             // stored blocks re-applied to the app at restart
   std::uint64_t app_nondeterminism = 0;             // state hashes that differed from the stored ones
   std::string last_app_error;
+  // Metrics (net/metrics.h formats them for GET /metrics). Counters only grow while the node runs.
+  std::uint64_t events_received = 0;     // new events inserted from peers' sync answers and pushes
+  std::uint64_t blocks_committed = 0;    // blocks this node committed to the app (not fast-forwarded)
+  LatencyHistogram sync_latency;         // SyncRequest to its SyncResponse, from the `now` values given
+  std::uint64_t fast_forwards_started = 0;  // entries into CatchingUp (at start with fast_sync too)
+  // fast_forward_refusals by reason (index: FastForwardRefusal).
+  std::array<std::uint64_t, kFastForwardRefusalCount> fast_forward_refusals_by_reason{};
 };
 
 class Node {
@@ -148,6 +156,10 @@ class Node {
   const Hashgraph& graph() const;
   // Next time tick() has work to do (for hosts that sleep until then).
   std::int64_t next_tick() const;
+  // The index of the block that committed the events received in round `round_received`, for the
+  // recent blocks this node committed (the last kRecentBlocks); nullopt otherwise.
+  std::optional<std::uint64_t> block_of_round(std::int64_t round_received) const;
+  static constexpr std::size_t kRecentBlocks = 1024;
 
  private:
   struct Impl;

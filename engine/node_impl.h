@@ -35,6 +35,7 @@ struct Node::Impl {
   NodeState state = NodeState::kBabbling;
   std::vector<std::uint32_t> peers;  // other validators' ids
   std::map<std::uint32_t, std::size_t> slot_of_id;
+  std::map<std::int64_t, std::uint64_t> recent_blocks;  // round received -> block (Node::block_of_round)
 
   std::deque<Bytes> pool;
   std::vector<BlockSignature> own_signatures;  // to pack into the next event
@@ -46,6 +47,7 @@ struct Node::Impl {
   struct InFlight {
     std::uint32_t peer;
     std::int64_t deadline;
+    std::int64_t sent = 0;  // for NodeStats::sync_latency
   };
   std::optional<InFlight> in_flight;
   struct Backoff {
@@ -153,6 +155,7 @@ struct Node::Impl {
         continue;
       }
       ++added;
+      ++stats.events_received;
       for (const BlockSignature& s : e.body().block_signatures)
         if (s.validator == e.creator()) take_signature(s);
     }
@@ -278,6 +281,9 @@ struct Node::Impl {
       update_anchor(b);
       last_block_hash = b.hash();
       stats.last_block_index = b.index();
+      ++stats.blocks_committed;
+      recent_blocks[b.body().round_received] = b.index();
+      if (recent_blocks.size() > kRecentBlocks) recent_blocks.erase(recent_blocks.begin());
       stats.transactions += b.body().transactions.size();
       stats.state_hash = b.body().state_hash;
       store.put_block(std::move(b));

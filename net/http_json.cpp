@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app_proxy/submit_server.h"  // base64_encode
+#include "net/page_assets.h"
 
 namespace chatter {
 
@@ -92,7 +93,10 @@ Json graph_json(const Node& node, const Store& store, std::size_t limit) {
            {"famous", info ? opt(info->famous) : Json(nullptr)},
            {"round_received", info ? opt(info->round_received) : Json(nullptr)},
            {"transactions", b.transactions.size()},
-           {"timestamp", b.timestamp}};
+           {"timestamp", b.timestamp},
+           {"block", Json(nullptr)}};
+    if (info && info->round_received)
+      if (const auto block = node.block_of_round(*info->round_received)) j["block"] = *block;
     events.push_back(std::move(j));
   }
   Json creators = Json::array();
@@ -110,8 +114,8 @@ Json graph_json(const Node& node, const Store& store, std::size_t limit) {
               {"events", std::move(events)}};
 }
 
-HttpAnswer answer_unchecked(const ApiQuery& q, const Node& node, const Store& store,
-                            const ExtraStatsFn& extra) {
+HttpAnswer answer_unchecked(const ApiQuery& q, const Node& node, const Store& store, const ExtraStatsFn& extra,
+                            const ExtraMetricsFn& extra_metrics) {
   using Kind = ApiQuery::Kind;
   switch (q.kind) {
     case Kind::kStats: {
@@ -160,6 +164,12 @@ HttpAnswer answer_unchecked(const ApiQuery& q, const Node& node, const Store& st
     }
     case Kind::kGraph:
       return HttpAnswer{200, dump(graph_json(node, store, q.count))};
+    case Kind::kMetrics: {
+      MetricsWriter w;
+      write_node_metrics(w, node.stats());
+      if (extra_metrics) extra_metrics(w);
+      return HttpAnswer{200, w.text(), std::string(kMetricsContentType)};
+    }
   }
   return error_answer(500, "unknown query");
 }
@@ -250,10 +260,16 @@ std::variant<ApiQuery, HttpAnswer> parse_request(std::string_view target) {
   auto unknown = [&] { return error_answer(404, "no such endpoint: " + std::string(target.substr(0, 200))); };
 
   ApiQuery q;
-  if (name.empty() && !arg) {
+  if ((name.empty() || name == "index.html") && !arg)
+    return HttpAnswer{200, std::string(graph_page_html()), std::string(kGraphPageContentType)};
+  if (name == "api" && !arg) {
     return HttpAnswer{200, dump(Json{{"endpoints",
-                                      {"/stats", "/block/N", "/blocks/N?count=K", "/peers", "/genesispeers",
-                                       "/validators/R", "/history", "/graph?limit=L"}}})};
+                                      {"/", "/stats", "/block/N", "/blocks/N?count=K", "/peers", "/genesispeers",
+                                       "/validators/R", "/history", "/graph?limit=L", "/metrics"}}})};
+  }
+  if (name == "metrics" && !arg) {
+    q.kind = Kind::kMetrics;
+    return q;
   }
   if (name == "stats" || name == "peers" || name == "genesispeers" || name == "history" || name == "graph") {
     if (arg) return unknown();
@@ -303,9 +319,10 @@ std::variant<ApiQuery, HttpAnswer> parse_request(std::string_view target) {
   return unknown();
 }
 
-HttpAnswer answer(const ApiQuery& q, const Node& node, const Store& store, const ExtraStatsFn& extra) {
+HttpAnswer answer(const ApiQuery& q, const Node& node, const Store& store, const ExtraStatsFn& extra,
+                  const ExtraMetricsFn& extra_metrics) {
   try {
-    return answer_unchecked(q, node, store, extra);
+    return answer_unchecked(q, node, store, extra, extra_metrics);
   } catch (const std::exception& e) {
     return error_answer(500, std::string("internal error: ") + e.what());
   } catch (...) {

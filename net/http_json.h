@@ -33,6 +33,11 @@
 //                        (count), timestamp}; plus creators [{id, PubKeyHex, Moniker}],
 //                        last_round, last_consensus_round, event_count. Fields the graph does not
 //                        know for an event (it may be only in the store) are null.
+//                        Each event also has block: the index of the block that committed it
+//                        (null while uncommitted or not among the node's recent blocks).
+//  GET /metrics          the counters in the Prometheus text format (net/metrics.h), not JSON.
+//  GET /                 the page that draws the graph live (net/page_assets.h), text/html.
+//  GET /api              {"endpoints": [...]}: this list.
 // Numbers in paths and queries are decimal without sign; anything else is 400. Unknown paths are
 // 404. Hashes and signatures are lower-case hex; public keys are PubKeyHex ("0X" + upper hex).
 #pragma once
@@ -48,18 +53,22 @@
 #include "engine/block.h"
 #include "engine/node.h"
 #include "engine/store.h"
+#include "net/metrics.h"
 
 namespace chatter {
 
-// What to answer with: status code and JSON body.
+inline constexpr std::string_view kJsonContentType = "application/json";
+
+// What to answer with: status code, body and its Content-Type (JSON unless said otherwise).
 struct HttpAnswer {
   unsigned status = 200;
   std::string body;
+  std::string content_type = std::string(kJsonContentType);
 };
 
 // A well-formed request for node data.
 struct ApiQuery {
-  enum class Kind { kStats, kBlock, kBlocks, kPeers, kGenesisPeers, kValidators, kHistory, kGraph };
+  enum class Kind { kStats, kBlock, kBlocks, kPeers, kGenesisPeers, kValidators, kHistory, kGraph, kMetrics };
   Kind kind = Kind::kStats;
   std::uint64_t number = 0;  // block index (kBlock, kBlocks) or round (kValidators)
   bool has_number = false;   // kValidators: R given
@@ -78,8 +87,10 @@ using ExtraStatsFn = std::function<void(nlohmann::ordered_json& stats)>;
 std::variant<ApiQuery, HttpAnswer> parse_request(std::string_view target);
 
 // Answers a query from the node and its store. Bounded work (at most kMaxBlocks blocks or
-// kMaxGraphEvents events). Never throws: an internal failure becomes a 500 answer.
-HttpAnswer answer(const ApiQuery& q, const Node& node, const Store& store, const ExtraStatsFn& extra);
+// kMaxGraphEvents events). Never throws: an internal failure becomes a 500 answer. `extra_metrics`
+// adds the host's families to /metrics.
+HttpAnswer answer(const ApiQuery& q, const Node& node, const Store& store, const ExtraStatsFn& extra,
+                  const ExtraMetricsFn& extra_metrics = {});
 
 // {"error": text} with the given status.
 HttpAnswer error_answer(unsigned status, const std::string& text);

@@ -208,7 +208,7 @@ struct HttpService::Impl::Session : std::enable_shared_from_this<Session> {
                                                                              const Store& store) {
       auto service = w.lock();
       if (!service || service->stopped) return;
-      HttpAnswer a = answer(q, node, store, service->opt.extra_stats);
+      HttpAnswer a = answer(q, node, store, service->opt.extra_stats, service->opt.extra_metrics);
       asio::post(service->io, [slot, a = std::move(a)]() mutable {
         if (auto s = slot->session.lock()) s->on_answer(slot->gen, std::move(a));
       });
@@ -240,7 +240,7 @@ struct HttpService::Impl::Session : std::enable_shared_from_this<Session> {
 
   void respond(HttpAnswer a) {
     common_headers(a.status);
-    res.set(http::field::content_type, "application/json");
+    res.set(http::field::content_type, a.content_type);
     if (a.status == 405) res.set(http::field::allow, "GET, HEAD, OPTIONS");
     res.content_length(a.body.size());
     if (!head) res.body() = std::move(a.body);

@@ -10,7 +10,8 @@
 //
 // HTTP: GET and HEAD (same headers, no body) for the endpoints; OPTIONS answers 204 with the CORS
 // preflight headers; any other method is 405 with `Allow`. Every reply carries
-// `Content-Type: application/json` (except 204) and `Access-Control-Allow-Origin: *`. Keep-alive
+// `Content-Type: application/json` (except 204, /metrics: the Prometheus text format, and the page at
+// /: text/html) and `Access-Control-Allow-Origin: *`. Keep-alive
 // is supported (HTTP/1.1 default; `Connection: close` honoured). Requests are one at a time per
 // connection (pipelined requests wait their turn).
 //
@@ -60,7 +61,8 @@ class HttpService {
     std::size_t max_connections = 256;
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_pending_queries = 1024;
-    ExtraStatsFn extra_stats;  // on the node's thread, for /stats
+    ExtraStatsFn extra_stats;      // on the node's thread, for /stats
+    ExtraMetricsFn extra_metrics;  // on the node's thread, for /metrics
     // One-line log messages (bind failure details, internal errors). Default: none.
     std::function<void(const std::string&)> log;
   };

@@ -2,6 +2,7 @@
 # Builds (scripts/build.sh), runs every test executable through `meson test`, and prints the doctest
 # totals. The last line is always `N passed, N failed`: doctest test cases summed over the executables.
 # A test executable that fails without a doctest summary (a crash, a timeout) counts as one failed case.
+# A skipped test (exit 77, e.g. the browser test without chromium) counts neither way and is named as SKIPPED.
 # Exit status is non-zero when anything failed, the build failed, or no test ran.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,11 +42,13 @@ for line in lines:
         # A failure after the summary line (crash at exit, timeout) still counts.
         if result != "OK" and f == 0:
             f = 1
+    elif result == "SKIP":
+        p, f = 0, 0  # said so below and in meson's log (e.g. the browser test without chromium)
     else:
         p, f = (1, 0) if result == "OK" else (0, 1)
     passed += p
     failed += f
-    print(f"{name}: {p} passed, {f} failed ({result})")
+    print(f"{name}: {p} passed, {f} failed ({result})" + (": SKIPPED, see its log" if result == "SKIP" else ""))
 if executables == 0 or (meson_status != 0 and failed == 0):
     failed += 1
 print(f"{passed} passed, {failed} failed")
