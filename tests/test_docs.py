@@ -4,7 +4,9 @@
 Every fenced block of docs/*.md must carry a language. Blocks marked ```sh are commands: each guide's
 blocks run in order, each as `bash -euo pipefail`, in one scratch directory per guide (so a later
 block sees the files an earlier one made), with the built `chatter` first on PATH and CHATTER_SRC
-(the source tree) and CHATTER_BUILD (the build tree) set, as the guides say. A block fails the test
+(the source tree) and CHATTER_BUILD (the build tree) set, as the guides say; in a network namespace of
+its own where the machine allows it (unshare, as root), so the guides' fixed loopback ports never meet
+another run's. A block fails the test
 when it exits non-zero or runs longer than its time limit; whatever it left running is killed.
 Other languages (json, cpp, text, ...) are shown, not run; a block marked as a shell in another way
 (bash, console, shell, or unmarked) is refused, so no command can hide from this test.
@@ -27,6 +29,18 @@ build = Path(os.environ["CHATTER_BUILD_ROOT"])
 exe = Path(os.environ["CHATTER_EXE"])
 
 
+def isolated_prefix():
+    """A private network namespace per block (its own loopback, so the fixed ports of the guides cannot
+    collide with another run on the same machine), when this machine allows one; else none."""
+    prefix = ["unshare", "--net", "bash", "-c", 'ip link set lo up && exec bash -euo pipefail -c "$1"', "block"]
+    try:
+        ok = subprocess.run(prefix + ["true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    print("network: " + ("a private namespace per block" if ok else "the host's (no unshare)"))
+    return prefix if ok else ["bash", "-euo", "pipefail", "-c"]
+
+
 def blocks(path):
     """(line, language, text) of every fenced block."""
     out, lang, start, body = [], None, 0, []
@@ -44,7 +58,7 @@ def blocks(path):
     return out
 
 
-def run_guide(path):
+def run_guide(path, prefix):
     failures, ran = [], 0
     env = dict(os.environ)
     env["PATH"] = f"{exe.parent}{os.pathsep}{env.get('PATH', '')}"
@@ -59,7 +73,7 @@ def run_guide(path):
                 continue
             ran += 1
             started = time.monotonic()
-            proc = subprocess.Popen(["bash", "-euo", "pipefail", "-c", text], cwd=scratch, env=env,
+            proc = subprocess.Popen(prefix + [text], cwd=scratch, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     start_new_session=True)
             try:
@@ -88,10 +102,11 @@ def main():
     missing = expected - {g.name for g in guides}
     failures = [f"docs/{m} is missing" for m in sorted(missing)]
     only = sys.argv[1:]
+    prefix = isolated_prefix()
     for g in guides:
         if only and g.name not in only:
             continue
-        failures += run_guide(g)
+        failures += run_guide(g, prefix)
     for f in failures:
         print("FAIL:", f)
     print(f"docs: {len(failures)} failure(s)")
