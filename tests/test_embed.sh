@@ -7,7 +7,8 @@
 #   3. examples/embed builds against it through pkg-config (its own meson project);
 #   4. a 3-node network of that example (keys from `chatter keygen`, peers.json written here, loopback
 #      ports) commits every node's transfers: all three print the same state hash and balances, the
-#      engine's state hash equals the ledger's, and the total of the balances is conserved.
+#      engine's state hash equals the ledger's, and the total of the balances is conserved;
+#   5. a parent meson project with chatter as a subproject gets it from dependency('chatter').
 # Needs CHATTER_EXE, CHATTER_SOURCE_ROOT and CHATTER_BUILD_ROOT (meson test sets them). Bounded: each
 # node gives up after 60 s; every process it started is killed on exit.
 set -euo pipefail
@@ -104,5 +105,18 @@ for o in outs:
 for key in ("state_hash", "balances", "last_block", "applied", "rejected"):
     assert len({json.dumps(o[key], sort_keys=True) for o in outs}) == 1, key
 PY
+# 5. A parent meson project with chatter as a subproject finds it through override_dependency (configure
+#    only: building chatter a second time is what the rest of this test avoids).
+mkdir -p "$scratch/parent/subprojects"
+ln -s "$CHATTER_SOURCE_ROOT" "$scratch/parent/subprojects/chatter"
+printf '%s\n' "project('parent', 'cpp', default_options : ['cpp_std=c++20'])" \
+  "executable('app', 'app.cpp', dependencies : dependency('chatter', fallback : ['chatter']))" >"$scratch/parent/meson.build"
+printf '%s\n' '#include "embed/embed.h"' 'int main() { return 0; }' >"$scratch/parent/app.cpp"
+env -u PKG_CONFIG_PATH meson setup "$scratch/parent/build" "$scratch/parent" --wrap-mode=nodownload \
+  --force-fallback-for=chatter >"$scratch/parent.log" 2>&1 ||
+  { cat "$scratch/parent.log" >&2; fail "a parent project cannot use chatter as a subproject"; }
+grep -q "Dependency chatter found: YES .* (overridden)" "$scratch/parent.log" ||
+  { cat "$scratch/parent.log" >&2; fail "dependency('chatter') did not come from the subproject"; }
+
 echo "embed: 3 bank-node processes agree; total $(date +%s.%N | awk -v s="$start" '{printf "%.1f", $1 - s}') s" >&2
 echo "OK"
