@@ -26,6 +26,7 @@ fail() {
   exit 1
 }
 start=$(date +%s.%N)
+elapsed() { date +%s.%N | awk -v s="$start" '{printf "%.1f", $1 - s}'; }
 
 # 1. Install and point the generated chatter.pc at the temporary prefix.
 meson install -C "$CHATTER_BUILD_ROOT" --no-rebuild --destdir "$scratch/dest" --quiet >"$scratch/install.log" 2>&1 ||
@@ -51,21 +52,22 @@ for lib in embed net app_proxy store engine; do
 done
 
 # 2. Each installed header alone, with only include/chatter (no source tree, no Boost flags).
-count=0
-while IFS= read -r h; do
-  rel=${h#"$includedir/"}
-  echo "#include \"$rel\"" | (cd "$scratch" && c++ -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror \
-    $cflags -x c++ -) || fail "installed header $rel does not compile alone"
-  count=$((count + 1))
-done < <(find "$includedir" -name '*.h' | sort)
+find "$includedir" -name '*.h' | sort >"$scratch/headers"
+count=$(wc -l <"$scratch/headers")
+# shellcheck disable=SC2016 # expanded by the inner bash
+(cd "$scratch" && xargs -P2 -I{} bash -c 'rel=${1#"$2/"}
+  echo "#include \"$rel\"" | c++ -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror $3 -x c++ - ||
+  { echo "installed header $rel does not compile alone" >&2; exit 255; }' _ {} "$includedir" "$cflags" <"$scratch/headers") ||
+  fail "an installed header does not compile alone"
 ((count >= 10)) || fail "only $count headers installed"
-echo "headers: $count compile alone against $includedir" >&2
+echo "headers: $count compile alone against $includedir ($(elapsed) s)" >&2
 
 # 3. The example, as its own meson project.
 meson setup "$scratch/example" "$CHATTER_SOURCE_ROOT/examples/embed" >"$scratch/setup.log" 2>&1 ||
   { cat "$scratch/setup.log" >&2; fail "meson setup examples/embed"; }
 ninja -C "$scratch/example" -j2 >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log" >&2; fail "building examples/embed"; }
 bank=$scratch/example/bank-node
+echo "example built ($(elapsed) s)" >&2
 
 # 4. Three validators on free loopback ports.
 read -r -a ports < <(python3 -c '
@@ -90,6 +92,7 @@ for i in 0 1 2; do
   wait "${pids[$i]}" || { cat "$scratch/n$i/log" >&2; fail "bank-node $i exited with status $?"; }
 done
 pids=()
+echo "network done ($(elapsed) s)" >&2
 
 python3 - "$scratch" $((3 * transfers)) <<'PY' || fail "the three ledgers disagree"
 import json, sys
@@ -118,5 +121,5 @@ env -u PKG_CONFIG_PATH meson setup "$scratch/parent/build" "$scratch/parent" --w
 grep -q "Dependency chatter found: YES .* (overridden)" "$scratch/parent.log" ||
   { cat "$scratch/parent.log" >&2; fail "dependency('chatter') did not come from the subproject"; }
 
-echo "embed: 3 bank-node processes agree; total $(date +%s.%N | awk -v s="$start" '{printf "%.1f", $1 - s}') s" >&2
+echo "embed: 3 bank-node processes agree; total $(elapsed) s" >&2
 echo "OK"
