@@ -15,7 +15,9 @@
 // - The node calls the AppProxy on its own thread (one thread, so the app needs no locking against
 //   the engine; it needs its own lock only for readers on other threads). commit_block is called
 //   once per block, in index order (engine/app_proxy.h).
-// - Every public method is safe from any thread, including from inside the AppProxy's handlers.
+// - Every public method is safe from any thread; submit, stats and the accessors also from inside
+//   the AppProxy's handlers (start, stop and the destructor are not: they throw std::logic_error
+//   or, for the destructor, must not run there).
 // - The peers' addresses are the NetAddr of each genesis peer; this node listens on `listen` (default:
 //   its own NetAddr). The transport is the one `chatter run` uses (net/runtime.h).
 // - Environment failures (port in use, data directory locked or damaged) throw std::runtime_error
@@ -81,7 +83,7 @@ class EmbeddedNode {
   // after stop(), throws std::logic_error.
   void start();
   // Stops gossiping (state Shutdown) and joins the node's thread. Idempotent. Before start() it
-  // only marks the node stopped.
+  // only marks the node stopped. From the node's own thread: std::logic_error.
   void stop();
 
   // Queues a transaction (any bytes) for this node's next event. True once queued; false when the
