@@ -104,6 +104,7 @@ for o in outs:
     assert o["applied"] > 0, o
     assert o["total"] == 4 * 1000 == sum(o["balances"].values()), o
     assert o["node_state_hash"] == o["state_hash"], o
+    assert o["restored_hash"] == o["state_hash"], o  # snapshot -> restore reproduces the state
     assert o["last_block"] >= 0, o
 for key in ("state_hash", "balances", "last_block", "applied", "rejected"):
     assert len({json.dumps(o[key], sort_keys=True) for o in outs}) == 1, key

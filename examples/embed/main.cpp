@@ -7,8 +7,9 @@
 // The node starts, submits N pseudo-random transfers between the genesis accounts (seeded by S), and
 // runs until its ledger has seen M transactions in committed blocks (default N), then keeps gossiping
 // for L seconds so that its peers can finish too, stops, and prints one JSON document: its balances,
-// their total, the state hash and the last block. Exit 0 when M transactions were committed within T
-// seconds, 1 otherwise, 2 on bad arguments.
+// their total, the state hash, the last block, and the state hash of a fresh ledger restored from its
+// snapshot (restored_hash, equal to state_hash when snapshots are faithful). Exit 0 when M transactions were
+// committed within T seconds, 1 otherwise, 2 on bad arguments.
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -103,12 +104,16 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::duration<double>(a.linger_s));
     node.stop();
     const chatter::NodeStats s = node.stats();
+    // The snapshot a fast-syncing peer would receive, restored into a fresh ledger: same state hash.
+    bank::Bank copy;
+    const chatter::Bytes restored_hash = copy.restore(ledger.get_snapshot(0));
 
     std::cout << "{\"moniker\": \"" << s.moniker << "\", \"state\": \"" << chatter::to_string(s.state)
               << "\", \"last_block\": " << ledger.last_block() << ", \"applied\": " << ledger.applied()
               << ", \"rejected\": " << ledger.rejected() << ", \"total\": " << ledger.total()
               << ", \"state_hash\": \"" << hex(ledger.state_hash()) << "\", \"node_state_hash\": \""
-              << hex(s.state_hash) << "\", \"balances\": {";
+              << hex(s.state_hash) << "\", \"restored_hash\": \"" << hex(restored_hash)
+              << "\", \"balances\": {";
     const char* sep = "";
     for (const auto& [name, balance] : ledger.balances()) {
       std::cout << sep << "\"" << name << "\": " << balance;
