@@ -339,6 +339,9 @@ int run_node(const RunArgs& args) {
                                   " bytes_received=" + std::to_string(runtime.transport_stats().bytes_received));
       if (s.state != last_seen.state || s.catch_up_status != last_seen.catch_up_status)
         log.log(Level::kInfo, std::string("msg=state state=") + to_string(s.state) + " status=\"" + s.catch_up_status + "\"");
+      // A chunked snapshot transfer: one progress line a second (chunks, bytes, rate, ETA).
+      if (s.state == NodeState::kCatchingUp && s.catch_up_chunks_total > 0)
+        log.log(Level::kInfo, catch_up_progress_line(s, last_seen, 1.0));
       last_seen = s;
     };
     std::function<void()> arm_report = [&] {

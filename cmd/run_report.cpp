@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -44,6 +45,13 @@ nlohmann::ordered_json stats_json(const NodeStats& s) {
   j["fast_forward_block"] = optional_json(s.fast_forward_block);
   j["last_fast_forward_error"] = s.last_fast_forward_error;
   j["catch_up_status"] = s.catch_up_status;
+  j["catch_up_target_block"] = optional_json(s.catch_up_target_block);
+  j["catch_up_chunks_done"] = s.catch_up_chunks_done;
+  j["catch_up_chunks_total"] = s.catch_up_chunks_total;
+  j["catch_up_snapshot_bytes_done"] = s.catch_up_snapshot_bytes_done;
+  j["catch_up_snapshot_bytes_total"] = s.catch_up_snapshot_bytes_total;
+  j["catch_up_retargets"] = s.catch_up_retargets;
+  j["chunks_served"] = s.chunks_served;
   return j;
 }
 
@@ -76,6 +84,33 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
 }
 
 }  // namespace
+
+std::string catch_up_progress_line(const NodeStats& now, const NodeStats& before, double seconds) {
+  const double gained =
+      now.catch_up_snapshot_bytes_done >= before.catch_up_snapshot_bytes_done
+          ? static_cast<double>(now.catch_up_snapshot_bytes_done - before.catch_up_snapshot_bytes_done)
+          : 0.0;
+  const double rate = seconds > 0 ? gained / seconds : 0.0;  // bytes per second
+  const double left =
+      static_cast<double>(now.catch_up_snapshot_bytes_total -
+                          std::min(now.catch_up_snapshot_bytes_total, now.catch_up_snapshot_bytes_done));
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "msg=catch-up block=%s chunks=%llu/%llu bytes=%llu/%llu rate_mb_s=%.2f eta_s=",
+                now.catch_up_target_block ? std::to_string(*now.catch_up_target_block).c_str() : "none",
+                static_cast<unsigned long long>(now.catch_up_chunks_done),
+                static_cast<unsigned long long>(now.catch_up_chunks_total),
+                static_cast<unsigned long long>(now.catch_up_snapshot_bytes_done),
+                static_cast<unsigned long long>(now.catch_up_snapshot_bytes_total), rate / 1e6);
+  std::string line = buf;
+  if (rate > 0) {
+    std::snprintf(buf, sizeof buf, "%.1f", left / rate);
+    line += buf;
+  } else {
+    line += "unknown";
+  }
+  return line;
+}
 
 RunReport::RunReport(std::string path, const Store& store, const ProbeApp& probe)
     : path_(std::move(path)), store_(store), probe_(probe) {}

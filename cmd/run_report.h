@@ -21,6 +21,11 @@
 
 namespace chatter::cmd {
 
+// The progress line of a chunked snapshot transfer (engine/node.h, "Snapshot transfer"), for the
+// log: "msg=catch-up block=B chunks=c/C bytes=x/y rate_mb_s=R eta_s=E" where the rate is the
+// snapshot bytes gained since `before`, `seconds` ago (eta "unknown" while the rate is zero).
+std::string catch_up_progress_line(const NodeStats& now, const NodeStats& before, double seconds);
+
 class RunReport {
  public:
   RunReport(std::string path, const Store& store, const ProbeApp& probe);
