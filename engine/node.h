@@ -14,9 +14,11 @@
 // application snapshot (FastForwardRequest), and checks, before changing anything: more than
 // TrustCount valid signatures from the peer set this node already trusts (its own schedule, never
 // the one inside the answer), the block is newer than this node's last block, frame hash, peers
-// hash, round, schedule, and snapshot hash all match the block. Then it builds the new graph from
-// the Frame and restores the application (whose state hash must equal the block's); only when both
-// succeeded does it switch over (graph, store, last block) in one store batch, and becomes Babbling.
+// hash, round, schedule, and snapshot hash (of the inline snapshot, or of the manifest: see
+// "Snapshot transfer") all match the block, and the block is not older than the anchor that peer
+// announced (an honest anchor only grows; an older one is a replay of old state). Then it builds
+// the new graph from the Frame and restores the application (whose state hash must equal the
+// block's); only when both succeeded does it switch over (graph, store, last block) in one store batch, and becomes Babbling.
 // Any failure changes nothing, is counted with its reason (stats().last_fast_forward_error), and
 // the node tries the next peer; a peer that failed is not asked again during this catch-up. Every
 // wait has a timeout. When no peer can serve a fast-forward, the node falls back to gossip.
