@@ -8,10 +8,12 @@
 // creator of the history (more than TrustCount). The late node is a real
 // engine Node (fast_sync, the KvStore app, an InmemStore): it is driven through CatchingUp with the
 // real messages, each encoded to canonical bytes and decoded again as the transport would (the bytes
-// are counted), until it is Babbling; then it pulls the events after the Frame with SyncRequests
-// answered from the server graph until it holds the server's head. Timings are wall clock and this
-// thread's CPU on one core; network latency is not modelled (loopback adds ~1 ms per round trip
-// and ~10 ms per 10 MB).
+// are counted), until it is Babbling: positions, the block with its Frame and the snapshot's
+// manifest (or the snapshot inline when it fits one chunk), then the chunks (--chunk-kib, at most
+// --in-flight outstanding, spread over the history creators, each answered at once); then it pulls the events
+// after the Frame with SyncRequests answered from the server graph until it holds the server's head. Timings
+// are wall clock and this thread's CPU on one core; network latency is not modelled (loopback adds ~1 ms per
+// round trip and ~10 ms per 10 MB).
 #include <time.h>
 
 #include <CLI/CLI.hpp>
@@ -20,8 +22,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "bench/bench_util.h"
 #include "app_proxy/kvstore.h"
+#include "bench/bench_util.h"
 #include "engine/crypto.h"
 #include "engine/hashgraph.h"
 #include "engine/messages.h"
@@ -34,14 +36,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 struct Timer {
   Clock::time_point wall = Clock::now();
   double cpu = thread_cpu_s();
   double wall_s() const { return std::chrono::duration<double>(Clock::now() - wall).count(); }
   double cpu_s() const { return thread_cpu_s() - cpu; }
 };
-
 
 // What the transport does: canonical bytes out, decoded back in. Counts the bytes.
 Message carry(const Message& m, std::uint64_t& bytes) {
@@ -64,11 +64,14 @@ struct Options {
   double snapshot_mb = 10;
   std::uint64_t seed = 1;
   bool gossip_compare = false;
+  std::size_t chunk_kib = 1024;  // NodeConfig::snapshot_chunk_size, in KiB
+  std::size_t in_flight = 8;     // NodeConfig::chunks_in_flight
 };
 
 nlohmann::ordered_json run(const Options& o) {
   crypto_init();
-  std::fprintf(stderr, "fastsync: generating %zu signed events among %zu creators\n", o.events, o.participants);
+  std::fprintf(stderr, "fastsync: generating %zu signed events among %zu creators\n", o.events,
+               o.participants);
   GossipGraphOptions go;
   go.participants = o.participants;
   go.events = o.events;
@@ -104,7 +107,11 @@ nlohmann::ordered_json run(const Options& o) {
 
   BlockBody body = server_store.get_block(*last)->body();
   body.state_hash = state_hash;
-  body.snapshot_hash = blake2b(snapshot);
+  // snapshot_hash by the network's rule (engine/snapshot.h): above the chunk size, the manifest's hash.
+  const std::uint32_t chunk_size = static_cast<std::uint32_t>(o.chunk_kib * 1024);
+  const bool chunked = !snapshot_inline(snapshot.size(), chunk_size);
+  const SnapshotManifest manifest = make_manifest(snapshot, chunk_size);
+  body.snapshot_hash = snapshot_commitment(snapshot, chunk_size);
   Block anchor(body);
   for (const KeyPair& k : gg.keys) anchor.sign(k);
   const Frame frame = *server_store.get_frame(body.round_received);
@@ -116,6 +123,8 @@ nlohmann::ordered_json run(const Options& o) {
   cfg.moniker = "late";
   cfg.fast_sync = true;
   cfg.seed = 7;
+  cfg.snapshot_chunk_size = chunk_size;
+  cfg.chunks_in_flight = o.in_flight;
   InmemStore late_store;
   KvStore app;
   Node late(cfg, late_store, app);
@@ -126,19 +135,46 @@ nlohmann::ordered_json run(const Options& o) {
   std::uint64_t received = 0, sent = 0;
   std::int64_t now = 1'000'000'000;
   const Timer t_ff;
-  std::vector<Envelope> out = late.tick(now);
-  for (const Envelope& e : out) {
-    carry(e.message, sent);
-    PositionResponse pos{e.to, anchor.index(), body.round_received};
-    late.receive(e.to, carry(pos, received), now);
+  // Every history creator answers as a serving node would: its position (the anchor and its
+  // snapshot hash), the anchor block with its Frame and the snapshot inline or its manifest, and
+  // the chunks it is asked for (from the same snapshot: every creator holds it).
+  std::map<std::uint32_t, std::uint64_t> chunks_by_peer;
+  std::vector<Envelope> queue = late.tick(now);
+  for (int steps = 0; late.state() != NodeState::kBabbling; ++steps) {
+    if (steps > 1'000'000) throw std::runtime_error("the late node did not finish catching up");
+    if (queue.empty()) {
+      now += 1'000'000;
+      queue = late.tick(now);
+      continue;
+    }
+    const Envelope e = std::move(queue.front());
+    queue.erase(queue.begin());
+    const Message req = carry(e.message, sent);
+    std::optional<Message> answer;
+    if (std::holds_alternative<PositionRequest>(req)) {
+      answer = PositionResponse{e.to, anchor.index(), body.round_received, body.snapshot_hash};
+    } else if (std::holds_alternative<FastForwardRequest>(req)) {
+      FastForwardResponse ff{e.to, true, anchor, frame, {}, {}};
+      if (chunked)
+        ff.manifest = manifest;
+      else
+        ff.snapshot = snapshot;
+      answer = std::move(ff);
+    } else if (const auto* c = std::get_if<SnapshotChunkRequest>(&req)) {
+      SnapshotChunkResponse r{
+          e.to, c->block_index, c->snapshot_hash, c->chunk_index, ChunkStatus::kUnavailable, {}};
+      if (c->snapshot_hash == body.snapshot_hash && c->chunk_index < manifest.chunk_count()) {
+        const auto off = static_cast<std::ptrdiff_t>(manifest.chunk_offset(c->chunk_index));
+        const auto len = static_cast<std::ptrdiff_t>(manifest.chunk_length(c->chunk_index));
+        r.status = ChunkStatus::kOk;
+        r.bytes.assign(snapshot.begin() + off, snapshot.begin() + off + len);
+        ++chunks_by_peer[e.to];
+      }
+      answer = std::move(r);
+    }
+    if (!answer) continue;
+    for (Envelope& more : late.receive(e.to, carry(*answer, received), now)) queue.push_back(std::move(more));
   }
-  out = late.tick(now);
-  if (out.size() != 1 || !std::holds_alternative<FastForwardRequest>(out[0].message))
-    throw std::runtime_error("the late node did not ask for a fast-forward");
-  carry(out[0].message, sent);
-  const std::uint32_t server_id = out[0].to;
-  FastForwardResponse ff{server_id, true, anchor, frame, snapshot};
-  late.receive(server_id, carry(ff, received), now);
   const double ff_wall = t_ff.wall_s(), ff_cpu = t_ff.cpu_s();
   if (late.state() != NodeState::kBabbling)
     throw std::runtime_error("the late node is not Babbling after the fast-forward: " +
@@ -208,7 +244,13 @@ nlohmann::ordered_json run(const Options& o) {
   for (const Root& r : frame.roots) root_events += r.events.size();
   j["root_events"] = root_events;
   j["snapshot_bytes"] = snapshot.size();
+  j["chunk_bytes"] = chunk_size;
+  j["chunked"] = chunked;
+  j["chunks"] = chunked ? manifest.chunk_count() : 0;
+  j["chunks_in_flight"] = o.in_flight;
+  j["chunk_sources"] = chunks_by_peer.size();
   const std::size_t frame_bytes = encoded_size(frame), block_bytes = encoded_size(anchor);
+  j["manifest_bytes"] = chunked ? encoded_size(manifest) : 0;
   j["frame_bytes"] = frame_bytes;
   j["block_bytes"] = block_bytes;
   const double payload = static_cast<double>(snapshot.size() + frame_bytes + block_bytes);
@@ -237,8 +279,12 @@ int fastsync_main(int argc, char** argv) {
   Options o;
   cli.add_option("--participants", o.participants, "Creators in the history")->check(CLI::Range(2, 64));
   cli.add_option("--events", o.events, "Events of history")->check(CLI::Range(1000, 5'000'000));
-  cli.add_option("--snapshot-mb", o.snapshot_mb, "Application snapshot size in MB")->check(CLI::Range(0.0, 200.0));
+  cli.add_option("--snapshot-mb", o.snapshot_mb, "Application snapshot size in MB")
+      ->check(CLI::Range(0.0, 200.0));
   cli.add_option("--seed", o.seed, "Seed of the gossip graph");
+  cli.add_option("--chunk-kib", o.chunk_kib, "Snapshot chunk size in KiB (the network parameter)")
+      ->check(CLI::Range(1, 16 * 1024));
+  cli.add_option("--in-flight", o.in_flight, "Chunk requests outstanding at once")->check(CLI::Range(1, 256));
   cli.add_flag("--gossip-compare", o.gossip_compare, "Also time catching up by gossip from genesis");
   try {
     cli.parse(argc, argv);

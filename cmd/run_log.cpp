@@ -1,6 +1,9 @@
 // cmd/run_log.h: the node facts `chatter run` logs.
 #include "cmd/run_log.h"
 
+#include <algorithm>
+#include <cstdio>
+
 namespace chatter::cmd {
 
 namespace {
@@ -43,6 +46,27 @@ void NodeLog::changes(const NodeStats& s, const TransportStats& t) {
     log_.write("gossip", LogLevel::kWarn, "events-refused",
                {{"count", std::to_string(s.refused_events - last_.refused_events)},
                 {"total", std::to_string(s.refused_events)}});
+  // A chunked snapshot transfer: one progress line per call (a second): chunks, bytes, rate, ETA.
+  if (s.state == NodeState::kCatchingUp && s.catch_up_chunks_total > 0) {
+    const std::uint64_t done = s.catch_up_snapshot_bytes_done, total = s.catch_up_snapshot_bytes_total;
+    const double rate = done >= last_.catch_up_snapshot_bytes_done
+                            ? static_cast<double>(done - last_.catch_up_snapshot_bytes_done)
+                            : 0.0;  // bytes in the last second
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", rate / 1e6);
+    std::string eta = "unknown";
+    if (rate > 0) {
+      char e[32];
+      std::snprintf(e, sizeof e, "%.1f", static_cast<double>(total - std::min(total, done)) / rate);
+      eta = e;
+    }
+    log_.write("fastsync", LogLevel::kInfo, "catch-up",
+               {{"block", opt_text(s.catch_up_target_block)},
+                {"chunks", std::to_string(s.catch_up_chunks_done) + "/" + std::to_string(s.catch_up_chunks_total)},
+                {"bytes", std::to_string(done) + "/" + std::to_string(total)},
+                {"rate_mb_s", buf},
+                {"eta_s", eta}});
+  }
   if (s.app_errors > last_.app_errors)
     log_.write("app", LogLevel::kWarn, "app-error",
                {{"count", std::to_string(s.app_errors - last_.app_errors)}, {"error", s.last_app_error}});

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -44,6 +45,13 @@ nlohmann::ordered_json stats_json(const NodeStats& s) {
   j["fast_forward_block"] = optional_json(s.fast_forward_block);
   j["last_fast_forward_error"] = s.last_fast_forward_error;
   j["catch_up_status"] = s.catch_up_status;
+  j["catch_up_target_block"] = optional_json(s.catch_up_target_block);
+  j["catch_up_chunks_done"] = s.catch_up_chunks_done;
+  j["catch_up_chunks_total"] = s.catch_up_chunks_total;
+  j["catch_up_snapshot_bytes_done"] = s.catch_up_snapshot_bytes_done;
+  j["catch_up_snapshot_bytes_total"] = s.catch_up_snapshot_bytes_total;
+  j["catch_up_retargets"] = s.catch_up_retargets;
+  j["chunks_served"] = s.chunks_served;
   return j;
 }
 

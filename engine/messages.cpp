@@ -48,6 +48,8 @@ const char* to_string(MessageType t) {
     case MessageType::kPositionResponse: return "PositionResponse";
     case MessageType::kFastForwardRequest: return "FastForwardRequest";
     case MessageType::kFastForwardResponse: return "FastForwardResponse";
+    case MessageType::kSnapshotChunkRequest: return "SnapshotChunkRequest";
+    case MessageType::kSnapshotChunkResponse: return "SnapshotChunkResponse";
   }
   return "unknown";
 }
@@ -72,15 +74,32 @@ void encode_payload(const Message& m, Writer& w) {
           w.boolean(msg.anchor_index.has_value());
           if (msg.anchor_index) w.u64(*msg.anchor_index);
           w.i64(msg.last_consensus_round);
+          w.fixed(msg.snapshot_hash);
         } else if constexpr (std::is_same_v<T, FastForwardRequest>) {
           w.u64(msg.min_index);
-        } else {
+        } else if constexpr (std::is_same_v<T, FastForwardResponse>) {
           w.boolean(msg.ok);
           if (msg.ok) {
             msg.block.encode(w);
             msg.frame.encode(w);
-            w.bytes(msg.snapshot);
+            // u8 form: 0 inline snapshot bytes, 1 a manifest (the chunks travel separately).
+            w.u8(msg.manifest ? 1 : 0);
+            if (msg.manifest)
+              msg.manifest->encode(w);
+            else
+              w.bytes(msg.snapshot);
           }
+        } else if constexpr (std::is_same_v<T, SnapshotChunkRequest>) {
+          w.u64(msg.block_index);
+          w.fixed(msg.snapshot_hash);
+          w.u64(msg.chunk_index);
+        } else {
+          static_assert(std::is_same_v<T, SnapshotChunkResponse>);
+          w.u64(msg.block_index);
+          w.fixed(msg.snapshot_hash);
+          w.u64(msg.chunk_index);
+          w.u8(static_cast<std::uint8_t>(msg.status));
+          if (msg.status == ChunkStatus::kOk) w.bytes(msg.bytes);
         }
       },
       m);
@@ -115,6 +134,7 @@ Message decode_payload(MessageType type, Reader& r) {
       m.from_id = from;
       if (r.boolean()) m.anchor_index = r.u64();
       m.last_consensus_round = r.i64();
+      m.snapshot_hash = r.fixed<32>();
       return m;
     }
     case MessageType::kFastForwardRequest: {
@@ -128,8 +148,34 @@ Message decode_payload(MessageType type, Reader& r) {
       if (m.ok) {
         m.block = Block::decode(r);
         m.frame = Frame::decode(r);
-        m.snapshot = r.bytes();
+        const std::uint8_t form = r.u8();
+        if (form == 0)
+          m.snapshot = r.bytes();
+        else if (form == 1)
+          m.manifest = SnapshotManifest::decode(r);
+        else
+          throw DecodeError("FastForwardResponse: unknown snapshot form");
       }
+      return m;
+    }
+    case MessageType::kSnapshotChunkRequest: {
+      SnapshotChunkRequest m;
+      m.from_id = from;
+      m.block_index = r.u64();
+      m.snapshot_hash = r.fixed<32>();
+      m.chunk_index = r.u64();
+      return m;
+    }
+    case MessageType::kSnapshotChunkResponse: {
+      SnapshotChunkResponse m;
+      m.from_id = from;
+      m.block_index = r.u64();
+      m.snapshot_hash = r.fixed<32>();
+      m.chunk_index = r.u64();
+      const std::uint8_t st = r.u8();
+      if (st > 2) throw DecodeError("SnapshotChunkResponse: unknown status");
+      m.status = static_cast<ChunkStatus>(st);
+      if (m.status == ChunkStatus::kOk) m.bytes = r.bytes();
       return m;
     }
   }

@@ -11,6 +11,7 @@
 #include "engine/codec.h"
 #include "engine/event.h"
 #include "engine/frame.h"
+#include "engine/snapshot.h"
 
 namespace chatter {
 
@@ -48,11 +49,14 @@ struct PositionRequest {
   std::uint32_t from_id = 0;
 };
 // The responder's anchor: its highest block that carries more than TrustCount valid signatures and
-// a snapshot it can serve (absent when it has none), and its last consensus round (-1 for none).
+// a snapshot it can serve (absent when it has none), and its last consensus round (-1 for none);
+// the anchor's snapshot_hash (zero without an anchor), so the requester knows which peers hold the
+// same snapshot and can fetch its chunks from all of them.
 struct PositionResponse {
   std::uint32_t from_id = 0;
   std::optional<std::uint64_t> anchor_index;
   std::int64_t last_consensus_round = -1;
+  Hash snapshot_hash;
 };
 // "Send me your anchor block, its Frame and the application snapshot after it, if its index is at
 // least min_index."
@@ -62,12 +66,38 @@ struct FastForwardRequest {
 };
 // ok=false: the responder cannot serve (no anchor at or above min_index, or rate-limited); the
 // other fields are then empty. The requester verifies everything before using any of it.
+// The snapshot travels inline when it is at most the network's chunk size (engine/snapshot.h);
+// otherwise `manifest` is set, `snapshot` is empty and the chunks are fetched with
+// SnapshotChunkRequest.
 struct FastForwardResponse {
   std::uint32_t from_id = 0;
   bool ok = false;
   Block block;
   Frame frame;
   Bytes snapshot;
+  std::optional<SnapshotManifest> manifest;
+};
+
+// "Send me chunk `chunk_index` of the snapshot of block `block_index` whose snapshot_hash is
+// `snapshot_hash`" (the manifest's hash: chunks are only served for a snapshot both sides name).
+struct SnapshotChunkRequest {
+  std::uint32_t from_id = 0;
+  std::uint64_t block_index = 0;
+  Hash snapshot_hash;
+  std::uint64_t chunk_index = 0;
+};
+enum class ChunkStatus : std::uint8_t {
+  kOk = 0,           // `bytes` is the chunk
+  kBusy = 1,         // rate-limited: ask again later (or another peer)
+  kUnavailable = 2,  // this peer does not hold that snapshot (any more)
+};
+struct SnapshotChunkResponse {
+  std::uint32_t from_id = 0;
+  std::uint64_t block_index = 0;
+  Hash snapshot_hash;
+  std::uint64_t chunk_index = 0;
+  ChunkStatus status = ChunkStatus::kUnavailable;
+  Bytes bytes;  // only with kOk
 };
 
 enum class MessageType : std::uint8_t {
@@ -79,11 +109,14 @@ enum class MessageType : std::uint8_t {
   kPositionResponse = 6,
   kFastForwardRequest = 7,
   kFastForwardResponse = 8,
+  kSnapshotChunkRequest = 9,
+  kSnapshotChunkResponse = 10,
 };
-inline constexpr std::uint8_t kLastMessageType = 8;
+inline constexpr std::uint8_t kLastMessageType = 10;
 
 using Message = std::variant<SyncRequest, SyncResponse, EagerSyncRequest, EagerSyncResponse, PositionRequest,
-                             PositionResponse, FastForwardRequest, FastForwardResponse>;
+                             PositionResponse, FastForwardRequest, FastForwardResponse, SnapshotChunkRequest,
+                             SnapshotChunkResponse>;
 
 MessageType type_of(const Message& m);
 const char* to_string(MessageType t);

@@ -28,9 +28,13 @@ Node::Node(NodeConfig config, Store& store, AppProxy& app)
     impl_->bootstrap();
     store.end_batch();
   }
+  CHATTER_INVARIANT(impl_->cfg.snapshot_chunk_size > 0);
   if (impl_->state == NodeState::kCatchingUp) {
     impl_->stats.catch_up_status = "starting with fast-sync";
     ++impl_->stats.fast_forwards_started;
+    store.begin_batch();
+    impl_->resume_transfer();  // a transfer interrupted by a crash or a restart goes on
+    store.end_batch();
   }
   impl_->app.on_state_changed(impl_->state);
 }
@@ -144,11 +148,17 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
     pos.from_id = m.my_id;
     pos.anchor_index = m.stats.snapshot_anchor;
     pos.last_consensus_round = m.graph->last_consensus_round().value_or(-1);
+    if (m.stats.snapshot_anchor)
+      if (const Impl::ServedSnapshot* s = m.served_snapshot(*m.stats.snapshot_anchor)) pos.snapshot_hash = s->commitment;
     out.push_back(Envelope{from, pos});
     return out;
   }
   if (const auto* ff = std::get_if<FastForwardRequest>(&message)) {
     out.push_back(Envelope{from, m.serve(from, *ff, now)});
+    return out;
+  }
+  if (const auto* chunk = std::get_if<SnapshotChunkRequest>(&message)) {
+    out.push_back(Envelope{from, m.serve_chunk(from, *chunk, now)});
     return out;
   }
   if (m.state == NodeState::kCatchingUp) {

@@ -14,12 +14,40 @@
 // application snapshot (FastForwardRequest), and checks, before changing anything: more than
 // TrustCount valid signatures from the peer set this node already trusts (its own schedule, never
 // the one inside the answer), the block is newer than this node's last block, frame hash, peers
-// hash, round, schedule, and snapshot hash all match the block. Then it builds the new graph from
-// the Frame and restores the application (whose state hash must equal the block's); only when both
-// succeeded does it switch over (graph, store, last block) in one store batch, and becomes Babbling.
+// hash, round, schedule, and snapshot hash (of the inline snapshot, or of the manifest: see
+// "Snapshot transfer") all match the block, and the block is not older than the anchor that peer
+// announced (an honest anchor only grows; an older one is a replay of old state). Then it builds
+// the new graph from the Frame and restores the application (whose state hash must equal the
+// block's); only when both succeeded does it switch over (graph, store, last block) in one store batch, and becomes Babbling.
 // Any failure changes nothing, is counted with its reason (stats().last_fast_forward_error), and
 // the node tries the next peer; a peer that failed is not asked again during this catch-up. Every
 // wait has a timeout. When no peer can serve a fast-forward, the node falls back to gossip.
+//
+// Snapshot transfer. A snapshot of at most snapshot_chunk_size bytes travels inline in the
+// FastForwardResponse; a larger one is answered with a SnapshotManifest (total size, chunk size,
+// each chunk's BLAKE2b-256), and the block's snapshot_hash is BLAKE2b-256 of the manifest's encoding
+// (engine/snapshot.h: the one rule every node applies at commit). After verifying block, frame and
+// manifest as above, the node fetches the chunks (SnapshotChunkRequest) from every peer that may
+// hold that snapshot (the one that sent the manifest, and any peer whose position is at or past the
+// target block), at most chunks_in_flight at a time, spread over them (fewest outstanding first),
+// each verified on arrival against the manifest (length and hash). A peer that sends a bad or
+// truncated chunk is refused with the reason and not asked again during this catch-up; a chunk
+// unanswered within chunk_timeout_ns is asked again (a peer timing out 3 times is left aside); a
+// peer answering kUnavailable is no longer asked for this snapshot; kBusy (its rate limit) is
+// retried later. Progress is persisted in the node's store batches through Store::put_meta: key
+// "ff.target" holds the verified FastForwardResponse (block, frame, manifest), and every verified
+// chunk is stored under "ff.chunk.<hex of its hash>" (content-addressed: equal chunks of another
+// snapshot are reused). A node restarted with fast_sync on the same store re-verifies the target
+// against its trusted schedule, re-hashes the stored chunks and fetches only the missing ones.
+// Every position_refresh_ns the node re-asks positions: when some peer's anchor is more than
+// retarget_after_blocks past the target, or no peer serves the target any more, it retargets to
+// the newest anchor (kept chunks reused); after max_retargets it falls back to gossip, saying why.
+// Nothing of the node's consensus state changes until every chunk is in: the snapshot is then
+// assembled, restored and switched over exactly as an inline one; the transfer's metadata is then
+// emptied (put_meta with no bytes counts as absent). Progress: NodeStats catch_up_* fields and
+// catch_up_status. Serving: chunks come from the stored snapshots (the last keep_snapshots), read
+// once into a cache of two; each peer gets at most serve_chunk_rate chunks per second (a burst of
+// one second's worth), beyond that kBusy; serving never waits for anything.
 //
 // Restart (NodeConfig::bootstrap). The node resumes from the store without replaying history: it
 // resets its graph from the Frame of its last committed block, re-inserts only the stored events
@@ -73,6 +101,17 @@ struct NodeConfig {
   std::uint64_t catch_up_threshold = 0;
   std::int64_t fast_forward_timeout_ns = 10'000'000'000;  // for one FastForwardResponse
   std::int64_t serve_interval_ns = 1'000'000'000;         // at most one fast-forward per peer per this
+  // Chunked snapshot transfer (see "Snapshot transfer" above). snapshot_chunk_size is a network
+  // parameter like snapshot_interval: it decides snapshot_hash (engine/snapshot.h), so every
+  // validator must use the same value.
+  std::uint32_t snapshot_chunk_size = 1u << 20;
+  std::size_t chunks_in_flight = 8;                        // chunk requests outstanding at once
+  std::int64_t chunk_timeout_ns = 5'000'000'000;           // an unanswered chunk is asked again
+  std::uint64_t serve_chunk_rate = 64;                     // chunks served per peer per second (0: none)
+  std::int64_t position_refresh_ns = 2'000'000'000;        // re-ask positions while transferring
+  std::uint64_t retarget_after_blocks = 20;                // network anchor this far past the target: retarget
+  std::size_t max_retargets = 5;                           // then fall back to gossip
+  std::uint64_t max_snapshot_bytes = std::uint64_t{1} << 32;  // larger manifests are refused
   // Bounded memory (Hashgraph::compact): once consensus has processed this many rounds since the
   // last compaction, the graph drops what consensus no longer needs, keeping the last
   // compact_keep_rounds processed rounds before its base (0: never compact). The blocks are the
@@ -117,6 +156,15 @@ struct NodeStats {
   std::string last_fast_forward_error;              // "peer N: reason"
   std::string catch_up_status;                      // what CatchingUp is doing now (human text)
   std::uint64_t catch_up_bytes = 0;                 // bytes of fast-forward answers received
+  // Chunked transfer progress (the current or last transfer of this process).
+  std::optional<std::uint64_t> catch_up_target_block;
+  std::uint64_t catch_up_chunks_done = 0, catch_up_chunks_total = 0;
+  std::uint64_t catch_up_snapshot_bytes_done = 0, catch_up_snapshot_bytes_total = 0;
+  std::uint64_t catch_up_chunks_fetched = 0;  // verified chunks received by this process
+  std::uint64_t catch_up_chunks_reused = 0;   // found in the store (restart, retarget) instead
+  std::uint64_t catch_up_chunk_sources = 0;   // distinct peers that sent verified chunks
+  std::uint64_t catch_up_retargets = 0, catch_up_bad_chunks = 0;
+  std::uint64_t chunks_served = 0;
   bool bootstrapped = false;                        // resumed from the store at start
   std::uint64_t recommitted_blocks = 0;             // stored blocks re-applied to the app at restart
   std::uint64_t app_nondeterminism = 0;             // state hashes that differed from the stored ones

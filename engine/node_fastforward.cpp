@@ -37,6 +37,7 @@ void Node::Impl::refuse_answer(std::uint32_t peer, const std::string& why, std::
   catch_up.target.reset();
   catch_up.verified.reset();
   catch_up.next_graph.reset();
+  catch_up.transfer.reset();  // its verified chunks stay in the store, to be reused
   catch_up.deadline = now;  // ask again at once
 }
 
@@ -73,7 +74,22 @@ std::string Node::Impl::verify_answer(const FastForwardResponse& r) {
   if (!(r.frame.schedule == graph->schedule()))
     return "the frame's peer-set schedule differs from the trusted one (unproven change)";
   if (body.snapshot_hash.is_zero()) return "the block commits to no snapshot";
-  if (blake2b(r.snapshot) != body.snapshot_hash) return "the snapshot does not hash to the block's snapshot hash";
+  if (r.manifest) {
+    const std::string bad = r.manifest->check(cfg.snapshot_chunk_size, cfg.max_snapshot_bytes);
+    if (!bad.empty()) return "the snapshot manifest is refused: " + bad;
+    if (r.manifest->hash() != body.snapshot_hash)
+      return "the snapshot manifest does not hash to the block's snapshot hash";
+  } else if (blake2b(r.snapshot) != body.snapshot_hash) {
+    return "the snapshot does not hash to the block's snapshot hash";
+  }
+  // A validly signed but older block than the anchor this peer announced (a replay of old state):
+  // an honest peer's anchor only grows.
+  if (catch_up.target) {
+    auto pos = catch_up.positions.find(*catch_up.target);
+    if (pos != catch_up.positions.end() && pos->second.anchor_index && b.index() < *pos->second.anchor_index)
+      return "block " + std::to_string(b.index()) + " is older than the anchor " +
+             std::to_string(*pos->second.anchor_index) + " the peer announced";
+  }
   std::string why;
   catch_up.next_graph = Hashgraph::from_frame(r.frame, b.index() + 1, store, graph_options(), &why);
   if (!catch_up.next_graph) return "the frame is inconsistent: " + why;
@@ -112,6 +128,7 @@ bool Node::Impl::try_restore(std::int64_t now) {
   store.put_frame(r.frame);
   store.put_snapshot(b.index(), r.snapshot);
   store.put_block(b);
+  clear_transfer_store();
 
   graph = std::move(catch_up.next_graph);
   rebuild_slots();
@@ -140,6 +157,10 @@ std::vector<Envelope> Node::Impl::catch_up_tick(std::int64_t now) {
   CatchUp& c = catch_up;
   if (c.phase == CatchUp::Phase::kRestore) {
     try_restore(now);
+    return out;
+  }
+  if (c.phase == CatchUp::Phase::kChunks) {
+    transfer_tick(now, out);
     return out;
   }
   if (c.phase == CatchUp::Phase::kFetch) {
@@ -193,12 +214,20 @@ std::vector<Envelope> Node::Impl::catch_up_receive(std::uint32_t from, const Mes
   CatchUp& c = catch_up;
   if (const auto* pos = std::get_if<PositionResponse>(&message)) {
     if (c.phase == CatchUp::Phase::kAsk && c.asked) c.positions[from] = *pos;
+    if (c.phase == CatchUp::Phase::kChunks) transfer_position(from, *pos, now);
+  } else if (const auto* chunk = std::get_if<SnapshotChunkResponse>(&message)) {
+    if (c.phase == CatchUp::Phase::kChunks) transfer_chunk(from, *chunk, now, out);
   } else if (const auto* ff = std::get_if<FastForwardResponse>(&message)) {
     if (c.phase != CatchUp::Phase::kFetch || c.target != from) return out;  // stale or unsolicited
     stats.catch_up_bytes += ff->snapshot.size();
     const std::string why = verify_answer(*ff);
     if (!why.empty()) {
       refuse_answer(from, why, now);
+      return out;
+    }
+    if (ff->manifest) {
+      start_transfer(*ff, now);
+      transfer_tick(now, out);
       return out;
     }
     c.verified = *ff;
@@ -223,7 +252,13 @@ FastForwardResponse Node::Impl::serve(std::uint32_t from, const FastForwardReque
   resp.ok = true;
   resp.block = std::move(*block);
   resp.frame = std::move(*frame);
-  resp.snapshot = std::move(*snapshot);
+  if (snapshot_inline(snapshot->size(), cfg.snapshot_chunk_size)) {
+    resp.snapshot = std::move(*snapshot);
+  } else {
+    const ServedSnapshot* s = served_snapshot(resp.block.index());
+    if (!s || !s->manifest) return FastForwardResponse{my_id, false, {}, {}, {}, {}};
+    resp.manifest = s->manifest;
+  }
   last_served[from] = now;
   ++stats.fast_forwards_served;
   return resp;

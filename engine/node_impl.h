@@ -64,8 +64,24 @@ struct Node::Impl {
   std::optional<CommitResponse> front_answer;
 
   // ---- CatchingUp (node_fastforward.cpp) ----
+  // A chunked snapshot transfer in progress (node_snapshot_transfer.cpp).
+  struct Transfer {
+    FastForwardResponse answer;  // verified: block, frame, manifest (snapshot empty)
+    std::uint32_t source = 0;    // the peer that sent the manifest
+    std::set<Hash> have;         // verified chunks, stored under chunk_key()
+    struct Ask {
+      std::uint32_t peer;
+      std::int64_t deadline;
+    };
+    std::map<std::uint64_t, Ask> asking;               // chunk index -> outstanding request
+    std::set<std::uint32_t> not_holding;               // answered kUnavailable, or timed out 3 times
+    std::map<std::uint32_t, std::int64_t> busy_until;  // answered kBusy
+    std::map<std::uint32_t, int> timeouts;
+    std::set<std::uint32_t> sources;                   // peers that sent verified chunks
+    std::int64_t next_positions = 0;
+  };
   struct CatchUp {
-    enum class Phase { kAsk, kFetch, kRestore } phase = Phase::kAsk;
+    enum class Phase { kAsk, kFetch, kChunks, kRestore } phase = Phase::kAsk;
     bool asked = false;                                 // PositionRequests sent in this kAsk phase
     std::int64_t deadline = 0;
     std::map<std::uint32_t, PositionResponse> positions;
@@ -74,6 +90,8 @@ struct Node::Impl {
     // kRestore: a verified answer and the graph built from it, waiting for the app's restore.
     std::optional<FastForwardResponse> verified;
     std::unique_ptr<Hashgraph> next_graph;
+    std::optional<Transfer> transfer;  // kChunks
+    std::size_t retargets = 0;
   };
   CatchUp catch_up;
   std::map<std::uint32_t, std::int64_t> last_served;    // peer -> time of the last fast-forward served
@@ -89,6 +107,26 @@ struct Node::Impl {
   bool try_restore(std::int64_t now);  // kRestore: true when the node switched over
   FastForwardResponse serve(std::uint32_t from, const FastForwardRequest& req, std::int64_t now);
   std::uint64_t events_lacking(const KnownIndexes& theirs) const;
+
+  // ---- chunked snapshot transfer (node_snapshot_transfer.cpp) ----
+  void start_transfer(const FastForwardResponse& verified, std::int64_t now);
+  void transfer_tick(std::int64_t now, std::vector<Envelope>& out);
+  void transfer_chunk(std::uint32_t from, const SnapshotChunkResponse& r, std::int64_t now,
+                      std::vector<Envelope>& out);
+  void transfer_position(std::uint32_t from, const PositionResponse& pos, std::int64_t now);
+  void retarget(std::int64_t now, const std::string& why);
+  void resume_transfer();          // at start with fast_sync: progress from the store
+  void clear_transfer_store();     // after the switch-over
+  void update_progress();
+  SnapshotChunkResponse serve_chunk(std::uint32_t from, const SnapshotChunkRequest& req, std::int64_t now);
+  struct ServedSnapshot {
+    Hash commitment;
+    std::optional<SnapshotManifest> manifest;  // none: inline size
+    Bytes snapshot;
+  };
+  const ServedSnapshot* served_snapshot(std::uint64_t block_index);
+  std::map<std::uint64_t, ServedSnapshot> served_cache;  // at most two
+  std::map<std::uint32_t, std::int64_t> chunk_tat;       // per peer: GCRA theoretical arrival time
 
   // ---- restart (node_bootstrap.cpp) ----
   void bootstrap();
@@ -265,7 +303,7 @@ struct Node::Impl {
           ++stats.app_errors;
           return;  // the block is committed to the app (front_answer): only the snapshot is retried
         }
-        b.mutable_body().snapshot_hash = blake2b(snap);
+        b.mutable_body().snapshot_hash = snapshot_commitment(snap, cfg.snapshot_chunk_size);
         store.put_snapshot(b.index(), std::move(snap));
         prune_snapshots(b.index());
       }

@@ -202,6 +202,11 @@ Json stats_json(const NodeStats& s) {
               // Fast-forward (CatchingUp): what it is doing, what it did, what it refused and why.
               {"catch_up_status", s.catch_up_status},
               {"catch_up_bytes", s.catch_up_bytes},
+              {"catch_up_target_block", opt(s.catch_up_target_block)},
+              {"catch_up_chunks_done", s.catch_up_chunks_done},
+              {"catch_up_chunks_total", s.catch_up_chunks_total},
+              {"catch_up_snapshot_bytes_done", s.catch_up_snapshot_bytes_done},
+              {"catch_up_snapshot_bytes_total", s.catch_up_snapshot_bytes_total},
               {"snapshot_anchor", opt(s.snapshot_anchor)},
               {"fast_forwards", s.fast_forwards},
               {"fast_forward_block", opt(s.fast_forward_block)},

@@ -12,7 +12,9 @@
 //                        app_errors, state_hash (hex; null before the first commit), app_reachable
 //                        (from the host's extra-stats hook; null when the host does not say);
 //                        fast-forward: catch_up_status (what CatchingUp is doing, human text),
-//                        catch_up_bytes, snapshot_anchor, fast_forwards, fast_forward_block,
+//                        catch_up_bytes, catch_up_target_block, catch_up_chunks_done/_total,
+//                        catch_up_snapshot_bytes_done/_total (a chunked transfer), snapshot_anchor,
+//                        fast_forwards, fast_forward_block,
 //                        fast_forward_refusals, last_fast_forward_error ("peer N: reason"),
 //                        fast_forwards_served; restart: bootstrapped, recommitted_blocks,
 //                        app_nondeterminism, last_app_error; plus whatever else the hook adds.

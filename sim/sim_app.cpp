@@ -39,8 +39,19 @@ Bytes SimApp::get_snapshot(std::uint64_t block_index) {
   w.raw(state_hash_.data(), state_hash_.size());
   w.u64(committed_transactions_);
   Bytes out = w.take();
-  out.reserve(out.size() + padding_);
-  for (std::size_t i = 0; i < padding_; ++i) out.push_back(state_hash_[i % state_hash_.size()]);
+  if (filler_.size() != padding_) {
+    // The same filler in every snapshot, different in every 32 bytes (so the chunks of one snapshot
+    // differ, and a later snapshot shares all but its first chunk with an earlier one).
+    filler_.clear();
+    filler_.reserve(padding_);
+    for (std::uint64_t k = 0; filler_.size() < padding_; ++k) {
+      Writer c;
+      c.u64(k);
+      const Hash h = blake2b(c.data());
+      for (std::size_t j = 0; j < h.size() && filler_.size() < padding_; ++j) filler_.push_back(h.data[j]);
+    }
+  }
+  out.insert(out.end(), filler_.begin(), filler_.end());
   return out;
 }
 

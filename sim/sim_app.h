@@ -12,7 +12,8 @@
 //   applied anyway, so that the simulator can report it as a safety failure instead of stalling.
 // - get_snapshot(i) works for the last committed block i only (the engine asks right after the
 //   commit): u64 index, the 32-byte state hash, u64 committed transactions, then `padding` filler
-//   bytes (to give fast-forward experiments a snapshot of realistic size). restore() takes such
+//   bytes (to give fast-forward experiments a snapshot of realistic size): the same in every
+//   snapshot, BLAKE2b-256 of u64 k for k = 0, 1, ... (so chunks within a snapshot differ). restore() takes such
 //   bytes back, sets the state and returns the state hash; anything else is an AppError.
 #pragma once
 
@@ -48,6 +49,7 @@ class SimApp final : public AppProxy {
   std::uint64_t committed_transactions_ = 0;
   NodeState state_ = NodeState::kBabbling;
   std::size_t padding_ = 0;
+  Bytes filler_;
   std::uint64_t restores_ = 0;
   std::string violation_;
 };

@@ -14,6 +14,7 @@
 #include "engine/node.h"
 #include "engine/rng.h"
 #include "sim/sim_app.h"
+#include "sim/sim_lies.h"
 #include "store/inmem_store.h"
 
 namespace chatter {
@@ -83,6 +84,7 @@ struct SimNode {
   std::optional<Key> pending_tick;
   std::int64_t last_commit_ns = -1;
   std::vector<Hash> block_hashes;
+  std::optional<std::uint64_t> first_target;  // the first chunked-transfer target seen
 };
 
 struct GlobalBlock {
@@ -121,6 +123,11 @@ class Simulation {
       cfg.catch_up_threshold = o.catch_up_threshold;
       cfg.compact_every_rounds = o.compact_every_rounds;
       cfg.compact_keep_rounds = o.compact_keep_rounds;
+      cfg.snapshot_chunk_size = o.snapshot_chunk_size;
+      cfg.serve_chunk_rate = o.serve_chunk_rate;
+      cfg.chunks_in_flight = o.chunks_in_flight;
+      cfg.retarget_after_blocks = o.retarget_after_blocks;
+      cfg.keep_snapshots = o.keep_snapshots;
       n->config = cfg;
       n->node = std::make_unique<Node>(std::move(cfg), n->store, n->app);
       n->id = n->node->id();
@@ -143,6 +150,8 @@ class Simulation {
       const auto who = static_cast<std::size_t>(crash_rng.below(early));
       push(at, Item{Item::Kind::kCrash, who, 0, {}, 0});
     }
+    if (opt_.late_crash_ns >= 0 && opt_.late_nodes > 0)
+      push(opt_.late_crash_ns, Item{Item::Kind::kCrash, nodes_.size() - 1, 0, {}, 0});
 
     while (!queue_.empty() && result_.safety_ok) {
       auto handle = queue_.extract(queue_.begin());
@@ -188,7 +197,18 @@ class Simulation {
       if (it == index_of_id_.end()) continue;  // not a simulated node: nowhere to deliver
       const std::size_t to = it->second;
       if (now_ < nodes_[to]->start_ns || nodes_[to]->down) continue;  // the node is down: the message is lost
-      if (opt_.lying_fastforward && from == 0) lie(e.message);
+      if (opt_.lying_fastforward && from == 0) {
+        if (is_chunk_lie(opt_.lying_kind)) {
+          const bool chunk = std::holds_alternative<SnapshotChunkResponse>(e.message);
+          if (forge_chunked(opt_.lying_kind, e.message, nodes_[0]->store, opt_.snapshot_interval,
+                            opt_.snapshot_chunk_size))
+            ++(chunk ? result_.forged_chunks : result_.forged_answers);
+        } else {
+          lie(e.message);
+        }
+      }
+      if (to == 0 && result_.forged_chunks > 0 && std::holds_alternative<SnapshotChunkRequest>(e.message))
+        ++result_.chunk_requests_to_liar_after_forgery;
       std::int64_t latency = net_rng_.range(opt_.min_latency_ns, opt_.max_latency_ns);
       if (nodes_[from]->slow || nodes_[to]->slow) latency += opt_.slow_latency_ns;
       Writer w;
@@ -282,6 +302,7 @@ class Simulation {
     }
     reschedule(item.node);
     if (n.late && n.babbling_ns < 0 && n.node->state() == NodeState::kBabbling) n.babbling_ns = now_;
+    if (n.late && !n.first_target) n.first_target = n.node->stats().catch_up_target_block;
     check_commits(item.node);
     trace_.maybe_fold();
   }
@@ -309,8 +330,10 @@ class Simulation {
     SimNode& n = *nodes_[i];
     n.app = SimApp(opt_.snapshot_padding);
     NodeConfig cfg = n.config;
-    cfg.bootstrap = true;
-    cfg.fast_sync = false;
+    // A late node that had not caught up yet starts with fast-sync again (its store kept).
+    const bool catching_up = n.late && n.babbling_ns < 0;
+    cfg.bootstrap = !catching_up;
+    cfg.fast_sync = catching_up;
     cfg.seed = derive_seed(opt_.seed, kNodeBase + 1000 * (n.crashes + 1) + i);
     n.node = std::make_unique<Node>(cfg, n.store, n.app);
     n.down = false;
@@ -447,6 +470,15 @@ class Simulation {
       sum.app_nondeterminism = s.app_nondeterminism;
       sum.anchor_block = s.anchor_block;
       sum.snapshot_anchor = s.snapshot_anchor;
+      sum.chunks_fetched = s.catch_up_chunks_fetched;
+      sum.chunks_reused = s.catch_up_chunks_reused;
+      sum.chunks_total = s.catch_up_chunks_total;
+      sum.chunk_sources = s.catch_up_chunk_sources;
+      sum.retargets = s.catch_up_retargets;
+      sum.bad_chunks = s.catch_up_bad_chunks;
+      sum.chunks_served = s.chunks_served;
+      sum.first_target_block = n->first_target;
+      sum.catch_up_status = s.catch_up_status;
       result_.blocks_per_node.push_back(sum.blocks);
       common = std::min(common, sum.blocks);
       result_.nodes.push_back(std::move(sum));
@@ -547,7 +579,8 @@ void validate(const SimOptions& o) {
   if (o.late_nodes >= o.nodes) bad("at least one node must not be late");
   if (o.lying_fastforward && o.late_nodes + 1 >= o.nodes)
     bad("lying-fastforward needs an honest node besides the liar (node 0) and the late nodes");
-  if (o.lying_kind > 6) bad("lying_kind must be -1 (random) or 0..6");
+  if (o.lying_kind > 9) bad("lying_kind must be -1 (random) or 0..9");
+  if (o.snapshot_chunk_size == 0) bad("the snapshot chunk size must be positive");
   if (o.tx_size < 8) bad("transactions must be at least 8 bytes (they carry their sequence number)");
 }
 

@@ -68,9 +68,21 @@ struct SimOptions {
   // ahead of everyone's (so a catching-up node asks it first) and forges every FastForwardResponse
   // it sends in one way: lying_kind 0 too few signatures, 1 signatures from unknown keys, 2 a wrong
   // frame, 3 wrong snapshot bytes, 4 a truncated snapshot, 5 an altered peer-set schedule in the
-  // frame, 6 a block whose peers hash was altered; -1 draws the kind per answer from the seed.
+  // frame, 6 a block whose peers hash was altered; -1 draws the kind per answer from the seed (among
+  // 0..6). Chunked-transfer kinds (sim/sim_lies.h): 7 an older block, 8 a truncated chunk, 9 a bad
+  // chunk (for 8 and 9 its positions stay honest).
   bool lying_fastforward = false;
   int lying_kind = -1;
+  // Chunked snapshot transfer: NodeConfig::snapshot_chunk_size, serve_chunk_rate, chunks_in_flight,
+  // retarget_after_blocks and keep_snapshots of every node.
+  std::uint32_t snapshot_chunk_size = 1u << 20;
+  std::uint64_t serve_chunk_rate = 64;
+  std::size_t chunks_in_flight = 8;
+  std::uint64_t retarget_after_blocks = 20;
+  std::size_t keep_snapshots = 3;
+  // The last late node crashes at this time (-1: never) and restarts crash_downtime_ns later with
+  // fast_sync on the same store (to resume an interrupted snapshot transfer).
+  std::int64_t late_crash_ns = -1;
   // Fault `crash`: `crashes` times, at a seeded moment in the first 60% of the run, a seeded node
   // (never a late one) crashes: its Node and application are destroyed (messages to it are lost),
   // and after crash_downtime_ns it restarts with NodeConfig::bootstrap from its store (which, like
@@ -106,6 +118,11 @@ struct SimNodeSummary {
   std::uint64_t crashes = 0;         // times this node crashed and restarted from its store
   std::uint64_t recommitted_blocks = 0, app_nondeterminism = 0;  // at its last restart
   std::optional<std::uint64_t> anchor_block, snapshot_anchor;
+  // Chunked transfer (NodeStats catch_up_*; of the node's current process).
+  std::uint64_t chunks_fetched = 0, chunks_reused = 0, chunks_total = 0, chunk_sources = 0;
+  std::uint64_t retargets = 0, bad_chunks = 0, chunks_served = 0;
+  std::optional<std::uint64_t> first_target_block;  // late nodes: the first chunked target
+  std::string catch_up_status;
 };
 
 struct SimResult {
@@ -123,6 +140,8 @@ struct SimResult {
   std::uint64_t transactions_refused = 0;  // submit() said no
   std::uint64_t common_blocks = 0;         // blocks every node committed
   std::uint64_t forged_answers = 0;        // lying-fastforward: forged FastForwardResponses sent
+  std::uint64_t forged_chunks = 0;         // lying kinds 8, 9: forged SnapshotChunkResponses sent
+  std::uint64_t chunk_requests_to_liar_after_forgery = 0;  // SnapshotChunkRequests node 0 got after one
   std::uint64_t trace_hash = 0;            // first 8 bytes (LE) of the BLAKE2b-256 trace digest
   std::int64_t virtual_ns = 0;             // virtual time reached
   std::string diagnostics;                 // per-node state, one line each (set on failure)

@@ -52,11 +52,11 @@ TEST_CASE("messages: every type round-trips") {
 
 TEST_CASE("messages: the fast-forward messages round-trip; a refusal carries nothing else") {
   CHECK(std::get<PositionRequest>(round_trip(PositionRequest{7})).from_id == 7);
-  auto p = std::get<PositionResponse>(round_trip(PositionResponse{8, 42, 99}));
+  auto p = std::get<PositionResponse>(round_trip(PositionResponse{8, 42, 99, {}}));
   CHECK(p.from_id == 8);
   CHECK(p.anchor_index == std::optional<std::uint64_t>(42));
   CHECK(p.last_consensus_round == 99);
-  auto none = std::get<PositionResponse>(round_trip(PositionResponse{8, std::nullopt, -1}));
+  auto none = std::get<PositionResponse>(round_trip(PositionResponse{8, std::nullopt, -1, {}}));
   CHECK(!none.anchor_index.has_value());
   CHECK(none.last_consensus_round == -1);
   CHECK(std::get<FastForwardRequest>(round_trip(FastForwardRequest{9, 1234})).min_index == 1234);
@@ -81,7 +81,7 @@ TEST_CASE("messages: the fast-forward messages round-trip; a refusal carries not
   CHECK(back.frame.hash() == ff.frame.hash());
   CHECK(back.snapshot == ff.snapshot);
   // "Cannot serve": u32 from_id, then a false flag, nothing else.
-  CHECK(to_hex(encode(FastForwardResponse{0x01020304, false, {}, {}, {}})) == "04030201" "00");
+  CHECK(to_hex(encode(FastForwardResponse{0x01020304, false, {}, {}, {}, {}})) == "04030201" "00");
 }
 
 TEST_CASE("messages: golden bytes of a SyncRequest and an EagerSyncResponse") {
