@@ -137,6 +137,7 @@ class LmdbStore final : public Store {
   void load_state();
   void commit(Txn& txn);
   void rollback_state();
+  void release_mapped_pages() const;  // see lmdb_store.cpp: keeps RssFile from growing with history
   void write_counters(Txn& txn);
   EventPtr fetch_event(MDB_txn* txn, const Hash& h) const;
   EventPtr decode_event(const MDB_val& record) const;
@@ -148,6 +149,8 @@ class LmdbStore final : public Store {
   std::unique_ptr<Txn> batch_;  // the open batch's write transaction
   std::uint64_t event_count_ = 0;
   std::uint64_t consensus_count_ = 0;
+  std::uint64_t commits_ = 0;                      // write transactions committed since opening
+  static constexpr std::uint64_t kReleaseEvery = 256;  // commits between release_mapped_pages()
   PeerSchedule schedule_;
 };
 
