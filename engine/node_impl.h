@@ -203,6 +203,7 @@ struct Node::Impl {
   Hashgraph::Options graph_options() const {
     Hashgraph::Options o;
     o.kept_frames = static_cast<std::size_t>(std::max<std::int64_t>(0, cfg.compact_keep_rounds)) + 1;
+    o.verify_event = cfg.verify_event;
     return o;
   }
 
