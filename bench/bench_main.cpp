@@ -9,6 +9,7 @@ int consensus_main(int argc, char** argv);  // bench_consensus.cpp
 int fastsync_main(int argc, char** argv);   // bench_fastsync.cpp
 int store_main(int argc, char** argv);      // bench_store.cpp
 int socketproxy_main(int argc, char** argv);  // bench_socketproxy.cpp
+int sim_main(int argc, char** argv);          // bench_sim.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
     "  fastsync    a late node's catch-up by fast-forward (and by gossip from genesis)\n"
     "  store       LMDB store: batched inserts, lookups of recent and old events, reopen time\n"
     "  socketproxy tx/s committed through the socket app proxy vs the in-process app\n"
+    "  sim         simulator speed (events per second) with and without the shared verification cache\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   if (sub == "fastsync") return chatter::bench::fastsync_main(argc - 1, argv + 1);
   if (sub == "store") return chatter::bench::store_main(argc - 1, argv + 1);
   if (sub == "socketproxy") return chatter::bench::socketproxy_main(argc - 1, argv + 1);
+  if (sub == "sim") return chatter::bench::sim_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }

@@ -148,6 +148,7 @@ int run_sim(const SimArgs& args) {
     }
     base.late_nodes = args.late;
     apply_faults(faults, base);
+    if (!(faults.size() == 1 && faults[0] == "none")) base.fast_forward_timeout_ns = 2'000'000'000;
     if (args.byzantine >= 0) base.byzantine = args.byzantine;
     if (args.fault_until_s >= 0) base.fault_until_ns = std::llround(args.fault_until_s * 1e9);
     if (args.liveness_bound_s > 0) base.liveness_bound_ns = std::llround(args.liveness_bound_s * 1e9);

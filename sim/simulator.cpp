@@ -116,6 +116,7 @@ Simulation::Simulation(const SimOptions& o)
     cfg.catch_up_threshold = o.catch_up_threshold;
     cfg.compact_every_rounds = o.compact_every_rounds;
     cfg.compact_keep_rounds = o.compact_keep_rounds;
+    if (o.fast_forward_timeout_ns > 0) cfg.fast_forward_timeout_ns = o.fast_forward_timeout_ns;
     if (o.shared_verify_cache)
       cfg.verify_event = [c = &verify_cache_](const Event& e) { return c->verify(e); };
     n->config = cfg;

@@ -5,30 +5,61 @@
 // the same options give the same run, event for event: `trace_hash` proves it.
 //
 // The queue is ordered by (virtual time, sequence number of insertion): ties resolve in insertion
-// order, deterministically. Three kinds of entries:
-// - a delivery: the node receives a message at send time + latency, where latency is uniform in
+// order, deterministically. Entries:
+// - a delivery: a frame (the message encoded as the TCP runtime frames it: type byte, then
+//   encode_payload's bytes) arrives at send time + latency, where latency is uniform in
 //   [min_latency_ns, max_latency_ns] plus slow_latency_ns when the sender or the receiver is slow
-//   (so messages between two nodes may overtake each other);
+//   (so messages between two nodes may overtake each other), plus what the faults add. On arrival
+//   a frame whose length prefix exceeds max_frame is dropped and counted (as net/ does), then the
+//   real decoder (decode_payload) runs: a DecodeError drops the frame and is counted; what decodes
+//   goes to Node::receive, which must refuse what is forged (signatures, parents);
 // - a tick: each node has one pending tick, at node.next_tick(), or at now + 1 ms when that is not
 //   in the future (no busy loop); it is rescheduled after every tick and every receive;
 // - a submission: a transaction every 1/tx_per_s seconds (until tx_until_ns, when set) to a node
-//   drawn uniformly. Transaction i
-//   is tx_size bytes: i as u64 little-endian, then bytes from the generator (so each is unique).
+//   drawn uniformly. Transaction i is tx_size bytes: i as u64 little-endian, then bytes from the
+//   generator (so each is unique);
+// - crashes and restarts (fault `crash`).
+//
+// Faults (SimOptions::faults and the fields below it; `chatter sim --faults` names them). Network
+// faults, partitions and crashes happen only in the fault window [0, fault_until_ns); after it the
+// network heals. Byzantine behaviours and clock drift last the whole run. Intensities are drawn per
+// run from the seed:
+// - drop, delay, duplicate, reorder, corrupt, partition: per link, see sim/faults.h (drop 2..15%,
+//   delay 20..800 ms for 10..40% of messages, duplicate 2..15%, reorder: 10..30% held 30..300 ms,
+//   corrupt: 1..4 bit flips anywhere in the frame for 1..10% of frames; partition: 1..3 random
+//   two-sided splits of 0.3..2 s plus one node cut off from 5..20% of the run until the heal);
+// - crash: `crashes` times a seeded node (not a late one) loses its Node and app, keeps its store,
+//   and restarts with bootstrap after crash_downtime_ns (chatter sim: 2 crashes, 1 s down);
+// - clock-drift: every node sees node time = offset + t * (1 + ppm/1e6), ppm in [-5%, +5%], offset
+//   in [0, 2 s] (the engine takes time as input; its ticks are mapped back to virtual time);
+// - bad-signature, fake-parents, replay, oversized, silence, lying-fastforward: Byzantine validators
+//   (nodes 0..b-1, b <= f = (n-1)/3, n >= 4) that run a real Node and mutate what it sends
+//   (sim/byzantine.h has each behaviour exactly); signatures are never recomputed. `all` (mix)
+//   turns on every fault and spreads each Byzantine behaviour over a seeded subset of the
+//   Byzantine nodes (lying-fastforward is node 0's, with one late node to lie to).
 //
 // Invariants checked after every step (a breach stops the run with safety_ok = false and a
-// description of the first divergence):
-// - agreement: for every block index, every node that committed it holds the same block (same body
-//   hash, hence the same transactions, state hash and previous-block hash) as the first node that
-//   committed it;
+// description of the first divergence). Safety is checked among honest nodes only:
+// - agreement: for every block index, every honest node that committed it holds the same block (same
+//   body hash, hence the same transactions, state hash and previous-block hash) as the first honest
+//   node that committed it; so honest sequences are prefixes of one another with equal state hashes;
+// - trusted blocks: honest nodes commit blocks they computed themselves; the one block an honest
+//   node applies on others' word, the one it fast-forwards to, must carry more than
+//   TrustCount(n) valid signatures of its trusted set (the genesis validators);
 // - each committed block links to the previous one (prev_block_hash) and no transaction is
 //   committed twice;
 // - each node's app saw the commit contract kept (SimApp::contract_violation) and reports the state
 //   hash written in the node's last block.
+// Bounds (a breach stops the run with bounds_ok = false): the simulator's queue holds at most
+// max_queue entries, no node holds more than max_undetermined undetermined events or more than
+// max_pool pending transactions, and no exception escapes a node.
 //
-// Liveness (checked only when the run reached duration_ns, not when stopped early by max_deliveries):
-// (1) every node committed at least one block after the midpoint of the run, and (2) every
-// transaction submitted before the midpoint is in a block that every node committed by the end.
-// (1) is waived when submissions stopped (tx_until_ns) before the midpoint: idle nodes rightly stop.
+// Liveness (checked only when the run reached duration_ns, not when stopped early by max_deliveries),
+// from the heal (heal_ns: the end of the fault window, or the last restart when later): (1) every
+// honest node commits a block within liveness_bound_ns after the heal, and (2) every transaction
+// submitted to an honest node before the heal (and not lost in a crashed node's pool) is in a block
+// every honest node committed by the end. (1) is waived when submissions stopped (tx_until_ns) before
+// the heal: idle nodes rightly stop. Without faults the heal is the midpoint of the run.
 // A failure gives liveness_ok = false, a description and per-node diagnostics.
 #pragma once
 
@@ -103,6 +134,10 @@ struct SimOptions {
   int byzantine = -1;
   // Frame cap of the simulated transport (net/runtime.h's default): larger frames are dropped.
   std::size_t max_frame = 16u * 1024 * 1024;
+  // NodeConfig::fast_forward_timeout_ns (-1: the engine's default, 10 s). A catching-up node whose
+  // chosen peer never answers waits this long before it asks another: liveness bounds after a heal
+  // must exceed it (chatter sim uses 2 s when a fault is on).
+  std::int64_t fast_forward_timeout_ns = -1;
   // Growth bounds checked after every step (a breach stops the run with bounds_ok = false):
   // entries in the simulator's queue (messages in flight, ticks, timers), undetermined events of a
   // node, and a node's transaction pool (NodeConfig::max_pool).
