@@ -10,6 +10,7 @@ int fastsync_main(int argc, char** argv);   // bench_fastsync.cpp
 int store_main(int argc, char** argv);      // bench_store.cpp
 int socketproxy_main(int argc, char** argv);  // bench_socketproxy.cpp
 int node_main(int argc, char** argv);         // bench_node.cpp
+int sim_main(int argc, char** argv);          // bench_sim.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -22,6 +23,7 @@ constexpr const char* kUsage =
     "  store       LMDB store: batched inserts, lookups of recent and old events, reopen time\n"
     "  socketproxy tx/s committed through the socket app proxy vs the in-process app\n"
     "  node        one real node under a long stream of gossip: memory, rate, restart time\n"
+    "  sim         simulator speed (events per second) with and without the shared verification cache\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (sub == "store") return chatter::bench::store_main(argc - 1, argv + 1);
   if (sub == "socketproxy") return chatter::bench::socketproxy_main(argc - 1, argv + 1);
   if (sub == "node") return chatter::bench::node_main(argc - 1, argv + 1);
+  if (sub == "sim") return chatter::bench::sim_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }

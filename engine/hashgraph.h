@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,11 @@ class Hashgraph {
     // Frames of the last processed rounds kept in memory as possible bases of compact() (1: the
     // last processed round's only; compact(keep_rounds) needs keep_rounds + 1).
     std::size_t kept_frames = 1;
+    // Optional signature check of inserted events, used in place of Event::verify() when set. It must
+    // return exactly what Event::verify() returns (a host running many nodes in one process, the
+    // simulator, passes a cache shared by its nodes so that each event is verified once, not once per
+    // node). Frames (from_frame) are still checked with Event::verify().
+    std::function<bool(const Event&)> verify_event = nullptr;
   };
 
   // `schedule` must not be empty. `store` must outlive the hashgraph; every accepted event, frame,

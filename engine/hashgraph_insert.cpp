@@ -45,7 +45,7 @@ InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32
   }
 
   // Last, because it is the expensive check: malformed input is refused before it costs a verify.
-  if (!preverified && !e.verify())
+  if (!preverified && !(options.verify_event ? options.verify_event(e) : e.verify()))
     return {InsertError::kBadSignature, "signature does not verify for " + pubkey_hex(e.creator())};
   return {};
 }

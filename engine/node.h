@@ -67,6 +67,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,6 +125,9 @@ struct NodeConfig {
   // event has its parents.
   std::int64_t compact_every_rounds = 50;
   std::int64_t compact_keep_rounds = 20;
+  // Hashgraph::Options::verify_event for this node's graph (empty: Event::verify()). Must return
+  // exactly what Event::verify() returns; the simulator shares a verification cache between nodes.
+  std::function<bool(const Event&)> verify_event = nullptr;
 };
 
 // A message to send, and to whom (peer id).

@@ -242,6 +242,12 @@ struct Node::Impl {
   }
 
   void update_anchor(const Block& b) {
+    // A block that can move neither anchor needs no signature check (each costs one Ed25519 verify
+    // per recorded signature, and this runs for every signature received).
+    const bool above_anchor = !stats.anchor_block || b.index() > *stats.anchor_block;
+    const bool above_snapshot = !b.body().snapshot_hash.is_zero() &&
+                                (!stats.snapshot_anchor || b.index() > *stats.snapshot_anchor);
+    if (!above_anchor && !above_snapshot) return;
     if (!b.valid_for(graph->schedule().at(b.body().round_received))) return;
     if (!stats.anchor_block || b.index() > *stats.anchor_block) stats.anchor_block = b.index();
     if (!b.body().snapshot_hash.is_zero() && (!stats.snapshot_anchor || b.index() > *stats.snapshot_anchor))
@@ -251,6 +257,7 @@ struct Node::Impl {
   Hashgraph::Options graph_options() const {
     Hashgraph::Options o;
     o.kept_frames = static_cast<std::size_t>(std::max<std::int64_t>(0, cfg.compact_keep_rounds)) + 1;
+    o.verify_event = cfg.verify_event;
     return o;
   }
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <stdexcept>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -132,7 +132,8 @@ GossipGraph make_gossip_graph(const GossipGraphOptions& options) {
     for (std::size_t t = 0; t < threads; ++t) {
       const std::size_t first = total * t / threads;
       const std::size_t end = total * (t + 1) / threads;
-      workers.emplace_back([&, first, end] { sign_range(bodies, hashes, creator_of, g.keys, g.events, first, end); });
+      workers.emplace_back(
+          [&, first, end] { sign_range(bodies, hashes, creator_of, g.keys, g.events, first, end); });
     }
     for (auto& w : workers) w.join();
   }

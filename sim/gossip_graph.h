@@ -24,7 +24,7 @@ namespace chatter {
 
 struct GossipGraphOptions {
   std::size_t participants = 4;
-  std::size_t events = 1000;      // total, including the first event of each creator
+  std::size_t events = 1000;  // total, including the first event of each creator
   std::uint64_t seed = 1;
   std::size_t txs_per_event = 1;  // transactions packed in each event
   std::size_t tx_size = 16;       // bytes per transaction

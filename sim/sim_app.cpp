@@ -17,6 +17,7 @@ CommitResponse SimApp::commit_block(const Block& block) {
   buf.reserve(total);
   buf.insert(buf.end(), state_hash_.begin(), state_hash_.end());
   for (const Bytes& tx : block.body().transactions) buf.insert(buf.end(), tx.begin(), tx.end());
+  if (diverge_from_ && block.index() >= *diverge_from_) buf.push_back(0x5a);
   const Hash h = blake2b(buf);
   state_hash_.assign(h.begin(), h.end());
 
@@ -33,7 +34,8 @@ CommitResponse SimApp::commit_block(const Block& block) {
 
 Bytes SimApp::get_snapshot(std::uint64_t block_index) {
   if (!last_index_ || *last_index_ != block_index)
-    throw AppError("SimApp keeps only the state after its last block, not after block " + std::to_string(block_index));
+    throw AppError("SimApp keeps only the state after its last block, not after block " +
+                   std::to_string(block_index));
   Writer w;
   w.u64(block_index);
   w.raw(state_hash_.data(), state_hash_.size());

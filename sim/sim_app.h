@@ -42,6 +42,9 @@ class SimApp final : public AppProxy {
   std::uint64_t restores() const { return restores_; }  // successful restore() calls
   // Empty while the engine kept the commit contract; otherwise the first breach, one sentence.
   const std::string& contract_violation() const { return violation_; }
+  // Test only (SimOptions::diverge_node): from block `from` on, the state hash also covers one salt
+  // byte, so this node's blocks differ from everyone else's and the safety check must say so.
+  void plant_divergence(std::uint64_t from) { diverge_from_ = from; }
 
  private:
   Bytes state_hash_ = Bytes(32, 0);
@@ -52,6 +55,7 @@ class SimApp final : public AppProxy {
   Bytes filler_;
   std::uint64_t restores_ = 0;
   std::string violation_;
+  std::optional<std::uint64_t> diverge_from_;
 };
 
 }  // namespace chatter

@@ -297,3 +297,35 @@ TEST_CASE("probe: commit latency of own testnet transactions only, 1 ms buckets"
   const std::string bad = "SET node1.7 12ab";
   CHECK_FALSE(ProbeApp::submit_time_ns(Bytes(bad.begin(), bad.end()), "node1.").has_value());
 }
+
+TEST_CASE(
+    "cli.md sim: --faults all prints the summary with a trace hash per run; a seed reproduces alone; "
+    "bad options get exit 2 and one line") {
+  ScratchDir scratch;
+  const Run range =
+      run_exe(scratch, "sim --seeds 1..2 --faults all --duration 4 --fault-until 1.2 --compact");
+  INFO(range.err);
+  REQUIRE(range.status == 0);
+  const auto j = nlohmann::json::parse(range.out);
+  CHECK(j["runs"] == 2);
+  CHECK(j["safety_violations"] == 0);
+  CHECK(j["liveness_failures"] == 0);
+  CHECK(j["failures"].is_array());
+  REQUIRE(j["results"].size() == 2);
+  CHECK(j["results"][0]["trace_hash"] != j["results"][1]["trace_hash"]);
+  CHECK(j["results"][1]["faults"]["honest_refused_events"].get<std::uint64_t>() > 0);
+  const fs::path log = scratch.path / "events.log";
+  const Run alone =
+      run_exe(scratch, "sim --seeds 2..2 --faults all --duration 4 --fault-until 1.2 --compact --log-file " +
+                           quote(log.string()));
+  REQUIRE(alone.status == 0);
+  CHECK(nlohmann::json::parse(alone.out)["results"][0]["trace_hash"] == j["results"][1]["trace_hash"]);
+  CHECK(read_text(log).find(" deliver ") != std::string::npos);
+  for (const std::string bad :
+       {"--faults bogus", "--faults silence --nodes 3", "--faults all --byzantine 2", "--seeds 3..1"}) {
+    CAPTURE(bad);
+    const Run r = run_exe(scratch, "sim " + bad);
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+  }
+}
