@@ -4,6 +4,7 @@
 # through `meson test` (the e2e tests start the sanitized `chatter` too), and prints the doctest totals
 # like scripts/test.sh: the last line is always `N passed, N failed`. Exit status is non-zero when
 # anything failed, the build failed, or no test ran. JOBS overrides the build parallelism (default 2).
+# Arguments, when given, are meson test names (encoding consensus cmd sim net store http): only those run.
 #
 # A sanitizer report makes the process exit non-zero (ASan aborts at the first error; UBSan does too
 # with -fno-sanitize-recover=all; LeakSanitizer fails the exit status at exit), so the test that ran it
@@ -38,7 +39,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 rm -f "$dir/meson-logs/testlog.json"
 set +e
 # The sanitized code runs about 2-3 times slower: the per-test timeouts scale with it.
-meson test -C "$dir" --print-errorlogs --timeout-multiplier 3
+meson test -C "$dir" --print-errorlogs --timeout-multiplier 3 "$@"
 meson_status=$?
 set -e
 
