@@ -20,7 +20,8 @@ options=(--wrap-mode=nodownload --buildtype=debug -Doptimization=1 -Db_sanitize=
          "-Dcpp_link_args=-fno-sanitize-recover=all")
 configure() {
   if [[ -f $dir/meson-private/coredata.dat ]]; then
-    meson setup --reconfigure "$dir" "${options[@]}"
+    # --wipe, not --reconfigure: a reconfigure applies --buildtype after -Doptimization and builds -O0.
+    meson setup --wipe "$dir" "${options[@]}"
   else
     meson setup "$dir" "${options[@]}"
   fi
