@@ -15,12 +15,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/deps.sh
 
 dir=build-asan
-options=(--wrap-mode=nodownload --buildtype=debug -Doptimization=1 -Db_sanitize=address,undefined
+options=(--wrap-mode=nodownload -Ddebug=true -Doptimization=1 -Db_ndebug=false -Db_sanitize=address,undefined
          "-Dcpp_args=-fno-omit-frame-pointer -fno-sanitize-recover=all"
          "-Dcpp_link_args=-fno-sanitize-recover=all")
 configure() {
   if [[ -f $dir/meson-private/coredata.dat ]]; then
-    # --wipe, not --reconfigure: a reconfigure applies --buildtype after -Doptimization and builds -O0.
+    # --wipe: set up again from these options (asserts on, -O1 -g; no --buildtype, which would reset -O).
     meson setup --wipe "$dir" "${options[@]}"
   else
     meson setup "$dir" "${options[@]}"
