@@ -386,20 +386,16 @@ struct SocketAppProxy::Impl {
       if (r == Scan::kObject) {
         disarm_deadline();
         const std::size_t start = scanner.object_start(), end = scanner.pos();
-        Json reply = Json::parse(rbuf.begin() + static_cast<std::ptrdiff_t>(start),
-                                 rbuf.begin() + static_cast<std::ptrdiff_t>(end), nullptr, false);
+        std::string error;
+        auto reply =
+            parse_reply(std::string_view(rbuf).substr(start, end - start), scanner.max_depth(), id, error);
         scanner.mark_consumed();
         rbuf.erase(0, scanner.take_consumed());
-        if (reply.is_discarded() || !reply.is_object()) {
-          failure = {true, "the app's reply is not valid JSON"};
+        if (!reply) {
+          failure = {true, std::move(error)};
           co_return std::nullopt;
         }
-        const Json* rid = find_field(reply, "id");
-        if (rid == nullptr || !rid->is_number_unsigned() || rid->get<std::uint64_t>() != id) {
-          failure = {true, "the app's reply does not carry the request id " + std::to_string(id)};
-          co_return std::nullopt;
-        }
-        co_return reply;
+        co_return std::move(*reply);
       }
       const std::size_t n =
           co_await socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
@@ -418,9 +414,8 @@ struct SocketAppProxy::Impl {
   Outcome interpret(const Call& c, const Json& reply) {
     Outcome o;
     std::string error;
-    const Json* err = find_field(reply, "error");
-    if (err != nullptr && !err->is_null()) {
-      error = "the app answered an error: " + (err->is_string() ? err->get<std::string>() : err->dump());
+    if (std::string text = reply_error_text(reply); !text.empty()) {
+      error = "the app answered an error: " + text;
     } else {
       static const Json kNull;
       const Json* found = find_field(reply, "result");

@@ -110,6 +110,31 @@ std::string block_to_json(const Block& block) {
   return out;
 }
 
+std::optional<Json> parse_reply(std::string_view text, std::size_t depth, std::uint64_t id,
+                                std::string& error) {
+  if (depth > kMaxReplyDepth) {
+    error = "the app's reply nests deeper than " + std::to_string(kMaxReplyDepth) + " levels";
+    return std::nullopt;
+  }
+  Json reply = Json::parse(text.begin(), text.end(), nullptr, false);
+  if (reply.is_discarded() || !reply.is_object()) {
+    error = "the app's reply is not valid JSON";
+    return std::nullopt;
+  }
+  const Json* rid = find_field(reply, "id");
+  if (rid == nullptr || !rid->is_number_unsigned() || rid->get<std::uint64_t>() != id) {
+    error = "the app's reply does not carry the request id " + std::to_string(id);
+    return std::nullopt;
+  }
+  return reply;
+}
+
+std::string reply_error_text(const Json& reply) {
+  const Json* err = find_field(reply, "error");
+  if (err == nullptr || err->is_null()) return "";
+  return err->is_string() ? err->get<std::string>() : err->dump();
+}
+
 std::optional<Bytes> parse_base64_result(const Json& result, const char* what, std::string& error) {
   if (!result.is_string()) {
     error = std::string(what) + " is not a base64 string";

@@ -24,9 +24,12 @@
 // boolean when present. Unknown fields are ignored, keys match case-insensitively.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/app_proxy.h"
 #include "engine/block.h"
@@ -40,6 +43,20 @@ std::string internal_transaction_to_json(const InternalTransaction& itx);
 // The CommitResponse in `result` for `block`; nullopt with `error` set (one sentence) when malformed.
 std::optional<CommitResponse> parse_commit_response(const nlohmann::json& result, const Block& block,
                                                     std::string& error);
+
+// Replies nested deeper than this are refused before they are parsed: nothing legitimate nests beyond a
+// few levels, and dumping or walking a value recurses once per level (a deep enough reply would
+// overflow the node's stack).
+inline constexpr std::size_t kMaxReplyDepth = 512;
+
+// One JSON-RPC reply object, as JsonObjectScanner delimited it (`depth`: the deepest nesting it saw),
+// to the request `id`: the parsed object, or nullopt with `error` set when it nests deeper than
+// kMaxReplyDepth, is not valid JSON, not an object, or does not carry the id. Never throws.
+std::optional<nlohmann::json> parse_reply(std::string_view text, std::size_t depth, std::uint64_t id,
+                                          std::string& error);
+
+// The app's "error" member of a parsed reply as text ("" when it is absent or null).
+std::string reply_error_text(const nlohmann::json& reply);
 
 // A base64 byte string result (GetSnapshot, Restore); nullopt with `error` set otherwise.
 std::optional<Bytes> parse_base64_result(const nlohmann::json& result, const char* what, std::string& error);

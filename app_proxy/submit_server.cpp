@@ -20,6 +20,7 @@
 #include "app_proxy/submit_server.h"
 
 #include "app_proxy/json_stream.h"
+#include "app_proxy/submit_request.h"
 
 #include <array>
 #include <atomic>
@@ -50,12 +51,7 @@ namespace {
 constexpr std::size_t kMaxPendingReplies = 10000;
 constexpr std::size_t kMaxPendingBytes = 16u * 1024 * 1024;
 constexpr std::size_t kReadChunk = 64u * 1024;
-// Deeper nesting is refused without parsing: nothing legitimate nests, and it bounds the recursion
-// of dumping an echoed id. (Go's decoder allows 10000; a request needs 2.)
-constexpr std::size_t kMaxDepth = 512;
-constexpr std::size_t kMaxErrorText = 512;
 constexpr std::chrono::milliseconds kAcceptRetry{100};
-constexpr char kMethod[] = "Babble.SubmitTx";
 
 std::string json_string(std::string_view s) {
   return Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -65,14 +61,6 @@ std::string reply_ok(const std::string& id) { return "{\"id\":" + id + ",\"resul
 
 std::string reply_error(const std::string& id, std::string_view text) {
   return "{\"id\":" + id + ",\"result\":null,\"error\":" + json_string(text) + "}\n";
-}
-
-// The error net/rpc gives for a method it does not serve.
-std::string unknown_method_error(const std::string& method) {
-  const auto dot = method.rfind('.');
-  if (dot == std::string::npos) return "rpc: service/method request ill-formed: " + method;
-  if (method.substr(0, dot) != "Babble") return "rpc: can't find service " + method;
-  return "rpc: can't find method " + method;
 }
 
 std::string describe_char(char c) {
@@ -192,55 +180,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void handle_object(std::string_view text) {
-    if (scanner_.max_depth() > kMaxDepth) {
-      enqueue_ready("null", "json: exceeded max depth");
+    SubmitRequest req = parse_submit_request(text, scanner_.max_depth());
+    if (!req.tx) {
+      enqueue_ready(std::move(req.id), req.error);
       return;
     }
-    Json req;
-    try {
-      req = Json::parse(text.begin(), text.end());
-    } catch (const Json::exception& e) {
-      // The message quotes the offending token, which may be long: keep the reply small.
-      std::string what = e.what();
-      if (what.size() > kMaxErrorText) what.resize(kMaxErrorText);
-      enqueue_ready("null", "invalid JSON request: " + what);
-      return;
-    }
-    if (!req.is_object()) {  // cannot happen after the scanner, kept as a guard
-      enqueue_ready("null", "request is not a JSON object");
-      return;
-    }
-    std::string id = "null";
-    if (const Json* v = find_field(req, "id")) id = v->dump(-1, ' ', false, Json::error_handler_t::replace);
-
-    const Json* method = find_field(req, "method");
-    std::string name;
-    if (method != nullptr && !method->is_null()) {
-      if (!method->is_string()) {
-        enqueue_ready(id, "rpc: request method must be a string");
-        return;
-      }
-      name = method->get<std::string>();
-    }
-    if (name != kMethod) {
-      enqueue_ready(id, unknown_method_error(name));
-      return;
-    }
-    const Json* params = find_field(req, "params");
-    if (params == nullptr || params->is_null()) {
-      enqueue_ready(id, "jsonrpc: request body missing params");
-      return;
-    }
-    if (!params->is_array() || params->size() != 1 || !(*params)[0].is_string()) {
-      enqueue_ready(id, "jsonrpc: params must be an array of one base64 string");
-      return;
-    }
-    auto tx = base64_decode((*params)[0].get_ref<const std::string&>());
-    if (!tx) {
-      enqueue_ready(id, "jsonrpc: params[0] is not valid base64");
-      return;
-    }
-    submit(std::move(id), std::move(*tx));
+    submit(std::move(req.id), std::move(*req.tx));
   }
 
   // ---- replies ----

@@ -55,7 +55,8 @@ std::optional<std::vector<Peer>> parse_peers(const std::string& text, const std:
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number too large for any type (1E400) is out_of_range, from parse too.
     std::string what = e.what();
     for (char& c : what)
       if (c == '\n' || c == '\r') c = ' ';

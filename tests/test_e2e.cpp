@@ -254,6 +254,10 @@ TEST_CASE("peers_file: strict parsing of peers.json with one-sentence errors") {
     CHECK(e.find("peers.json") != std::string::npos);
   };
   refuses("[" + peer_json("127.0.0.1:1", k1, "a"), "not valid JSON");
+  // Regression (fuzz/fuzz_peers.cpp): a number overflowing every JSON number type threw out_of_range
+  // from the parser, which escaped parse_peers and terminated `chatter run`.
+  refuses("[87E41257]", "not valid JSON");
+  refuses("[{\"NetAddr\": 1e999}]", "not valid JSON");
   refuses("{}", "JSON array");
   refuses("[]", "no peers");
   refuses("[1]", "not a JSON object");

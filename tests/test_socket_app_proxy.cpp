@@ -491,3 +491,35 @@ TEST_CASE("socket proxy: a reply over max_reply_bytes closes the connection and 
   CHECK(proxy.stats().retries == 1);
   CHECK(proxy.stats().errors == 0);
 }
+
+TEST_CASE("socket proxy: a reply nested deeper than kMaxReplyDepth is a failed try, not a stack overflow") {
+  // Regression (found while factoring the reply parsing out for fuzz/fuzz_app_reply.cpp): an "error"
+  // member nested a million levels deep (2 MB, under max_reply_bytes) was dumped recursively to build
+  // the error text, which overflowed the node's stack. The reply is now refused before it is parsed.
+  constexpr std::size_t kDepth = 1'000'000;
+  FakeApp app([](const Json& req, std::size_t n) {
+    if (n == 0)
+      return Action{Action::kReply, "{\"id\": " + req.at("id").dump() + ", \"result\": null, \"error\": " +
+                                        std::string(kDepth, '[') + std::string(kDepth, ']') + "}\n"};
+    return good_app(req);
+  });
+  SocketAppProxy proxy(options(app.port()));
+  const CommitResponse r = until_answer([&] { return proxy.commit_block(make_block(5)); });
+  CHECK(r.state_hash == to_bytes("hash-5"));
+  CHECK(app.connections() == 2);
+  CHECK(proxy.stats().retries == 1);
+
+  std::string error;
+  const std::string shallow = "{\"id\": 1, \"error\": " + std::string(kMaxReplyDepth - 1, '[') +
+                              std::string(kMaxReplyDepth - 1, ']') + "}";
+  JsonObjectScanner scanner(1u << 26);
+  REQUIRE(scanner.scan(shallow) == JsonObjectScanner::Result::kObject);
+  CHECK(scanner.max_depth() == kMaxReplyDepth);
+  const auto ok = parse_reply(shallow, scanner.max_depth(), 1, error);
+  REQUIRE(ok.has_value());
+  CHECK(reply_error_text(*ok).size() == 2 * (kMaxReplyDepth - 1));
+  CHECK_FALSE(parse_reply(shallow, kMaxReplyDepth + 1, 1, error).has_value());
+  CHECK(error.find("nests deeper than 512") != std::string::npos);
+  CHECK_FALSE(parse_reply("{\"id\": 2}", 1, 1, error).has_value());
+  CHECK(error.find("request id 1") != std::string::npos);
+}
