@@ -4,7 +4,12 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <tuple>
 #include <system_error>
 
 #include "engine/invariant.h"
@@ -240,13 +245,44 @@ void LmdbStore::commit(Txn& t) {
 // memory (RssFile), growing with history although none of it is the process's own: they are clean
 // page-cache pages. Dropping the mappings (MADV_DONTNEED on a read-only MAP_SHARED file mapping
 // discards nothing: the next access maps the page again from the page cache) keeps the resident
-// size at what the node really uses. Advisory: a failure changes nothing.
-void LmdbStore::release_mapped_pages() const {
+// size at what the node really uses. LMDB does not expose its map's address (MDB_envinfo's
+// me_mapaddr is set only for MDB_FIXEDMAP), so it is looked up once in /proc/self/maps. Advisory:
+// when it is not found or madvise fails, nothing changes.
+namespace {
+
+std::pair<void*, std::size_t> find_mapping(const fs::path& file) {
+  std::error_code ec;
+  const fs::path target = fs::canonical(file, ec);
+  if (ec) return {nullptr, 0};
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // "start-end perms offset dev inode   pathname"
+    const auto slash = line.find('/');
+    if (slash == std::string::npos || fs::path(line.substr(slash)) != target) continue;
+    std::uintptr_t start = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &start, &end) != 2 || end <= start) continue;
+    return {reinterpret_cast<void*>(start), static_cast<std::size_t>(end - start)};
+  }
+  return {nullptr, 0};
+}
+
+}  // namespace
+
+void LmdbStore::release_mapped_pages() {
+  if (map_addr_ == nullptr) {
+    if (map_lookup_failed_) return;
+    std::tie(map_addr_, map_len_) = find_mapping(dir_ / "data.mdb");
+    if (map_addr_ == nullptr) {
+      map_lookup_failed_ = true;
+      return;
+    }
+  }
   MDB_envinfo info{};
   MDB_stat st{};
-  if (mdb_env_info(env_->env, &info) != 0 || mdb_env_stat(env_->env, &st) != 0 || info.me_mapaddr == nullptr) return;
+  if (mdb_env_info(env_->env, &info) != 0 || mdb_env_stat(env_->env, &st) != 0) return;
   const std::size_t used = (static_cast<std::size_t>(info.me_last_pgno) + 1) * st.ms_psize;
-  ::madvise(info.me_mapaddr, std::min(used, info.me_mapsize), MADV_DONTNEED);
+  ::madvise(map_addr_, std::min(used, map_len_), MADV_DONTNEED);
 }
 
 void LmdbStore::rollback_state() {

@@ -137,7 +137,7 @@ class LmdbStore final : public Store {
   void load_state();
   void commit(Txn& txn);
   void rollback_state();
-  void release_mapped_pages() const;  // see lmdb_store.cpp: keeps RssFile from growing with history
+  void release_mapped_pages();  // see lmdb_store.cpp: keeps RssFile from growing with history
   void write_counters(Txn& txn);
   EventPtr fetch_event(MDB_txn* txn, const Hash& h) const;
   EventPtr decode_event(const MDB_val& record) const;
@@ -151,6 +151,9 @@ class LmdbStore final : public Store {
   std::uint64_t consensus_count_ = 0;
   std::uint64_t commits_ = 0;                      // write transactions committed since opening
   static constexpr std::uint64_t kReleaseEvery = 256;  // commits between release_mapped_pages()
+  void* map_addr_ = nullptr;  // LMDB's map of data.mdb, found in /proc/self/maps on first use
+  std::size_t map_len_ = 0;
+  bool map_lookup_failed_ = false;
   PeerSchedule schedule_;
 };
 
