@@ -30,12 +30,15 @@
 // commit); kNone never flushes (a power cut may corrupt the store: for tests and benchmarks only).
 //
 // Memory: a bounded cache of recently put or read events (at most Options::cache_size entries) plus
-// the peer schedule; nothing grows with history. Counters live in meta, written in the same
+// the peer schedule; nothing grows with history. LMDB's pages of the data file that the process has
+// mapped are released every 256 commits (release_mapped_pages), so resident memory does not follow
+// the file's size either. Counters live in meta, written in the same
 // transaction as the events they count.
 //
 // Errors: every environment failure throws StoreError (store/store_error.h) with one sentence naming
 // the directory: schema mismatch, corrupted or truncated data file (also a stored record that does
-// not decode or whose hash does not match its key), map full, read-only or full disk, and any other
+// not decode or whose hash does not match its key), map full, read-only or full disk (LMDB's EIO on
+// a short write counts as a full disk when the file system has less than 1 MiB left), and any other
 // LMDB error with its mdb_strerror text. A failed write transaction is aborted whole (in a batch:
 // the whole batch), the counters and caches go back to the committed state, and the store stays
 // usable for reads. Not thread-safe (one driving thread, as the port says).

@@ -1,5 +1,7 @@
 #include "store/lmdb_util.h"
 
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -8,9 +10,23 @@ namespace chatter::lmdb {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// LMDB reports a write that the disk could take only in part (what a full disk does to a large
+// write) as EIO, not ENOSPC: when the store's file system has (almost) no room left, that EIO is a
+// full disk.
+bool disk_nearly_full(const fs::path& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return false;
+  return static_cast<unsigned long long>(st.f_bavail) * st.f_frsize < (1ull << 20);
+}
+
+}  // namespace
+
 StoreError error(const Context& ctx, int rc, const std::string& action) {
   const std::string dir = ctx.dir.string();
   using Kind = StoreError::Kind;
+  if (rc == EIO && disk_nearly_full(ctx.dir)) rc = ENOSPC;
   switch (rc) {
     case MDB_MAP_FULL:
       return StoreError(Kind::kMapFull, "the store in " + dir + " is full (map size " +

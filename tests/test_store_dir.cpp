@@ -171,3 +171,87 @@ TEST_CASE("LmdbStore: a directory the process may not write is refused with Stor
   fs::permissions(d.path, fs::perms::owner_all);
   fs::permissions(existing, fs::perms::owner_all);
 }
+
+namespace {
+
+// A small tmpfs mounted on a scratch directory for one test (root only), unmounted at the end.
+struct SmallMount {
+  fs::path at;
+  bool ok = false;
+  SmallMount(const fs::path& dir, const char* size) : at(dir) {
+    fs::create_directories(at);
+    const std::string cmd = "mount -t tmpfs -o size=" + std::string(size) + " tmpfs '" + at.string() + "' 2>/dev/null";
+    ok = ::getuid() == 0 && std::system(cmd.c_str()) == 0;
+  }
+  bool remount(const char* how) const {
+    return std::system(("mount -o remount," + std::string(how) + " '" + at.string() + "' 2>/dev/null").c_str()) == 0;
+  }
+  ~SmallMount() {
+    if (ok) (void)std::system(("umount -l '" + at.string() + "' 2>/dev/null").c_str());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("LmdbStore: a full disk is StoreError kDiskFull, one sentence, and the failed batch leaves nothing") {
+  ScratchDir d("chatter-dir");
+  SmallMount m(d.path / "disk", "768k");
+  if (!m.ok) {
+    MESSAGE("skipped: cannot mount a small tmpfs here (needs root and mount permission)");
+    return;
+  }
+  const fs::path dir = m.at / "store";
+  std::uint64_t committed = 0;
+  int kind = -1;
+  std::string what;
+  {
+    LmdbStore::Options o = fast_options();
+    o.map_size = std::size_t{64} << 20;  // far more than the disk: the disk fills first
+    LmdbStore s(dir, o);
+    try {
+      for (std::uint64_t batch = 0; batch < 1000; ++batch) {
+        s.begin_batch();
+        for (std::uint64_t i = 0; i < 8; ++i) s.put_event(unsigned_event(batch * 8 + i, 4000));
+        s.end_batch();
+        committed = s.event_count();
+      }
+    } catch (const StoreError& e) {
+      kind = static_cast<int>(e.kind());
+      what = e.what();
+    }
+  }
+  INFO(what);
+  CHECK(kind == static_cast<int>(StoreError::Kind::kDiskFull));
+  CHECK(what.find("the disk holding the store in " + dir.string() + " is full") == 0);
+  REQUIRE(committed > 0);
+  // Reopened: every batch committed before the disk filled, nothing of the one that failed.
+  LmdbStore again(dir, fast_options());
+  CHECK(again.event_count() == committed);
+  CHECK(again.get_event(unsigned_event(committed - 1, 4000)->hash()) != nullptr);
+  CHECK(again.get_event(unsigned_event(committed, 4000)->hash()) == nullptr);
+}
+
+TEST_CASE("LmdbStore: a store on a read-only file system is StoreError kReadOnly with one sentence") {
+  ScratchDir d("chatter-dir");
+  SmallMount m(d.path / "disk", "4m");
+  if (!m.ok) {
+    MESSAGE("skipped: cannot mount a small tmpfs here (needs root and mount permission)");
+    return;
+  }
+  const fs::path dir = m.at / "store";
+  make_store(dir, 3);
+  REQUIRE(m.remount("ro"));
+  int kind = -1;
+  std::string what;
+  try {
+    LmdbStore s(dir, fast_options());
+  } catch (const StoreError& e) {
+    kind = static_cast<int>(e.kind());
+    what = e.what();
+  }
+  CHECK(kind == static_cast<int>(StoreError::Kind::kReadOnly));
+  CHECK(what.find("the store in " + dir.string() + " is on a read-only file system") == 0);
+  REQUIRE(m.remount("rw"));
+  LmdbStore s(dir, fast_options());  // nothing was changed: the store opens again, whole
+  CHECK(s.event_count() == 3);
+}
