@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -256,8 +257,14 @@ Json run_history(const Network& net, const Options& o, const std::filesystem::pa
     std::size_t next_mark = 0;
     Json cps = Json::object();
     std::uint64_t rounds = 0;
+    Rss most;  // sampled every 64 gossip rounds: the highest resident memory, not only at checkpoints
     while (store->event_count() < events) {
-      if (d.round()) ++rounds;
+      if (d.round() && ++rounds % 64 == 0) {
+        const Rss r = rss_now();
+        most.total = std::max(most.total, r.total);
+        most.anon = std::max(most.anon, r.anon);
+        most.file = std::max(most.file, r.file);
+      }
       while (checkpoints && next_mark < marks.size() && store->event_count() >= marks[next_mark]) {
         const NodeStats s = node.stats();
         Json cp = to_json(rss_now());
@@ -288,6 +295,7 @@ Json run_history(const Network& net, const Options& o, const std::filesystem::pa
     j["compactions"] = s.compactions;
     j["refused_events"] = s.refused_events;
     j["end"] = to_json(rss_now());
+    j["highest_sampled"] = to_json(most);  // each part's own maximum over the run
     if (checkpoints) j["checkpoints"] = cps;
   }  // node and store destroyed here, as by a crash after the last batch
   if (o.store == "lmdb") j["restart"] = restart(net, o, dir, last_block);

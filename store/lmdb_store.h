@@ -31,7 +31,7 @@
 //
 // Memory: a bounded cache of recently put or read events (at most Options::cache_size entries) plus
 // the peer schedule; nothing grows with history. LMDB's pages of the data file that the process has
-// mapped are released every 256 commits (release_mapped_pages), so resident memory does not follow
+// mapped are released every 32 commits (release_mapped_pages), so resident memory does not follow
 // the file's size either. Counters live in meta, written in the same
 // transaction as the events they count.
 //
@@ -153,7 +153,7 @@ class LmdbStore final : public Store {
   std::uint64_t event_count_ = 0;
   std::uint64_t consensus_count_ = 0;
   std::uint64_t commits_ = 0;                      // write transactions committed since opening
-  static constexpr std::uint64_t kReleaseEvery = 256;  // commits between release_mapped_pages()
+  static constexpr std::uint64_t kReleaseEvery = 32;  // commits between release_mapped_pages()
   void* map_addr_ = nullptr;  // LMDB's map of data.mdb, found in /proc/self/maps on first use
   std::size_t map_len_ = 0;
   bool map_lookup_failed_ = false;

@@ -410,7 +410,7 @@ TEST_CASE("LmdbStore: the data file's mapped pages do not pile up in resident me
     }
     return kb;
   };
-  // 1,024 batches (4 x the release interval) of 40 events of ~2 KB: an ~80 MB data file, each
+  // 1,024 batches (32 x the release interval) of 40 events of ~2 KB: an ~80 MB data file, each
   // batch rewriting the right edge of the B-trees through the map.
   long most = 0;
   for (std::uint64_t batch = 0; batch < 1024; ++batch) {
