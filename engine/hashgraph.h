@@ -138,6 +138,19 @@ class Hashgraph {
   // new base (the reason in *why when given); compaction can then be tried again later.
   bool compact(std::int64_t keep_rounds = 0, std::string* why = nullptr);
 
+  // For a restart from a Frame older than the last processed round (Node bootstrap, when a stored
+  // event above the newest Frame has a parent below it): the rounds up to `round` were processed
+  // before, and the store holds their Frames, Blocks and consensus order. Processing them again
+  // rebuilds the in-memory state only (nothing is written, no Block is returned, the block index
+  // advances as before), and each rebuilt Frame is compared with the stored one: replay_mismatch()
+  // names the first round whose Frame differs (or is not stored). Call before inserting. Until
+  // finish_replay(), run_consensus() processes no round after `round` (so a trial writes nothing).
+  void replay_stored_rounds(std::int64_t round);
+  void finish_replay();
+  std::optional<std::int64_t> replay_mismatch() const;
+  // The index the next Block created will get.
+  std::uint64_t next_block_index() const;
+
   // Decides fame, round received, and processes decided rounds in order (appending to the consensus
   // order, building Frames and Blocks). Cheap when nothing changed.
   void run_consensus();

@@ -98,4 +98,20 @@ bool Hashgraph::compact(std::int64_t keep_rounds, std::string* why) {
   return true;
 }
 
+void Hashgraph::replay_stored_rounds(std::int64_t round) {
+  impl_->replay_until = round;
+  impl_->replay_check_store = true;
+  impl_->replay_mismatch.reset();
+  impl_->process_cap = round;
+}
+
+void Hashgraph::finish_replay() {
+  impl_->process_cap = std::numeric_limits<std::int64_t>::max();
+  impl_->rr_dirty = true;  // the rounds held back by the cap
+}
+
+std::optional<std::int64_t> Hashgraph::replay_mismatch() const { return impl_->replay_mismatch; }
+
+std::uint64_t Hashgraph::next_block_index() const { return impl_->next_block_index; }
+
 }  // namespace chatter

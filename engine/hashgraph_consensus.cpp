@@ -147,7 +147,7 @@ std::uint64_t Hashgraph::Impl::resume_position(std::int64_t r) const {
 std::string Hashgraph::resume_key(std::int64_t round) { return "resume:" + std::to_string(round); }
 
 void Hashgraph::Impl::process_decided_rounds() {
-  while (next_process <= last_round && rnd(next_process).decided) {
+  while (next_process <= last_round && next_process <= process_cap && rnd(next_process).decided) {
     const std::int64_t r = next_process;
     RoundInfo& R = rnd(r);
     // Consensus order: Lamport timestamp, ties broken by the event hash as bytes.
@@ -169,6 +169,10 @@ void Hashgraph::Impl::process_decided_rounds() {
     if (r <= replay_until) {
       // compact() replaying a round processed before: rebuild the state, write nothing again.
       if (has_block_payload(f)) ++next_block_index;
+      if (replay_check_store && !replay_mismatch) {
+        const auto stored = store.get_frame(r);
+        if (!stored || stored->hash() != f.hash()) replay_mismatch = r;
+      }
       keep_frame(std::move(f));
       continue;
     }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -120,6 +121,12 @@ struct Hashgraph::Impl {
   // While compact() replays the events of processed rounds: processing writes nothing (no store
   // writes, no new blocks), it only rebuilds the in-memory state up to this round.
   std::int64_t replay_until = -1;
+  // A restart replaying stored rounds (Hashgraph::replay_stored_rounds): each rebuilt Frame is
+  // compared with the stored one, and the first round that differs is kept here.
+  bool replay_check_store = false;
+  std::optional<std::int64_t> replay_mismatch;
+  // Processing stops after this round while a restart tries an older Frame (finish_replay() lifts it).
+  std::int64_t process_cap = std::numeric_limits<std::int64_t>::max();
   std::uint32_t base_events = 0;  // ids below this came with the Frame of a reset (or compact())
 
   // ---- helpers ----

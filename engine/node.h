@@ -170,6 +170,11 @@ struct NodeStats {
   std::uint64_t catch_up_retargets = 0, catch_up_bad_chunks = 0;
   std::uint64_t chunks_served = 0;
   bool bootstrapped = false;                        // resumed from the store at start
+  // Restart: rounds replayed below the last block's round because a stored event above its Frame
+  // had a parent below it (0: the restart started from that Frame); and the reason when such an
+  // event could not be brought back at all (the restart then went on without it).
+  std::uint64_t bootstrap_replayed_rounds = 0;
+  std::string bootstrap_warning;
   std::uint64_t recommitted_blocks = 0;             // stored blocks re-applied to the app at restart
   std::uint64_t app_nondeterminism = 0;             // state hashes that differed from the stored ones
   std::string last_app_error;

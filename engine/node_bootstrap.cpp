@@ -19,6 +19,43 @@ std::uint64_t read_u64(const Bytes& b) {
 
 }  // namespace
 
+// Inserts into `g` the stored events from position `resume` on (the graph was reset from a stored
+// Frame, or is the genesis graph), appending those inserted to `*inserted`. Returns how many stored
+// events that were not received by the Frame's round still could not be inserted (a parent below
+// the Frame): without them the node's view of a creator's chain, perhaps its own, would stop short.
+std::uint64_t Node::Impl::insert_stored_events(Hashgraph& g, std::uint64_t resume, std::vector<EventPtr>* inserted,
+                                               std::string* why) {
+  std::uint64_t missing = 0;
+  const std::uint64_t total = store.event_count();
+  for (std::uint64_t pos = resume; pos < total;) {
+    const auto chunk = store.events_from(pos, kChunk);
+    if (chunk.empty()) break;
+    for (const EventPtr& e : chunk) {
+      const std::uint64_t at = pos++;
+      if (g.contains(e->hash())) continue;
+      if (g.insert_stored(e, at).ok()) {
+        inserted->push_back(e);
+        continue;
+      }
+      // Refused. An event below the Frame (received by its round) is older than every event the
+      // graph holds of its creator and is not needed; one above the creator's last held event is.
+      const auto last = g.last_event_of(e->creator());
+      const EventPtr held = last ? g.event(*last) : nullptr;
+      if (!held || e->index() > held->index()) {
+        if (missing == 0 && why) *why = "stored event " + to_hex(e->hash()) + " (index " + std::to_string(e->index()) + ") has a parent the graph lacks";
+        ++missing;
+      }
+    }
+  }
+  return missing;
+}
+
+void Node::Impl::take_stored_signatures(const std::vector<EventPtr>& events) {
+  for (const EventPtr& e : events)
+    for (const BlockSignature& s : e->body().block_signatures)
+      if (s.validator == e->creator()) take_signature(s);
+}
+
 void Node::Impl::bootstrap() {
   stats.bootstrapped = true;
   std::uint64_t resume = 0;
@@ -34,12 +71,53 @@ void Node::Impl::bootstrap() {
     if (frame->hash() != block->body().frame_hash)
       throw std::runtime_error("the store's frame of round " + std::to_string(round) + " does not match block " +
                                std::to_string(*last));
+    if (auto pos = store.get_meta(Hashgraph::resume_key(round))) resume = read_u64(*pos);
     std::string why;
     auto g = Hashgraph::from_frame(*frame, *last + 1, store, graph_options(), &why);
     if (!g) throw std::runtime_error("the store's frame of round " + std::to_string(round) + " is inconsistent: " + why);
+    std::vector<EventPtr> events;
+    std::uint64_t missing = insert_stored_events(*g, resume, &events, &why);
+    // A stored event above the Frame whose parent lies below it (an event that stayed undetermined
+    // for long, typically this node's own last one from before an earlier crash): restart from an
+    // older stored Frame, replaying the rounds in between in memory, until every such event fits.
+    // Without this the node would forget that event, create another with the same index (a fork
+    // its peers refuse) and stop committing.
+    const std::string first_why = why;
+    for (std::int64_t step = 4; missing > 0 && step <= round; step *= 4) {
+      const std::int64_t base = round - step;
+      const auto older = store.get_frame(base);
+      const auto base_resume = store.get_meta(Hashgraph::resume_key(base));
+      if (!older || !base_resume) break;
+      // The first block after the older Frame's round.
+      std::uint64_t next = *last + 1;
+      while (next > 0) {
+        const auto b = store.get_block(next - 1);
+        if (!b || b->body().round_received <= base) break;
+        --next;
+      }
+      std::string older_why;
+      auto candidate = Hashgraph::from_frame(*older, next, store, graph_options(), &older_why);
+      if (!candidate) break;
+      candidate->replay_stored_rounds(round);
+      std::vector<EventPtr> older_events;
+      const std::uint64_t older_missing = insert_stored_events(*candidate, read_u64(*base_resume), &older_events, &older_why);
+      if (older_missing > 0) continue;  // still short: further back
+      candidate->run_consensus();
+      if (candidate->replay_mismatch() || candidate->last_consensus_round().value_or(-1) < round ||
+          candidate->next_block_index() < *last + 1) {
+        break;  // the replay does not give back what the store holds: keep the newest Frame
+      }
+      g = std::move(candidate);
+      events = std::move(older_events);
+      missing = older_missing;
+      stats.bootstrap_replayed_rounds = static_cast<std::uint64_t>(step);
+    }
+    if (missing > 0)
+      stats.bootstrap_warning = std::to_string(missing) + " stored event(s) could not be restored: " + first_why;
+    if (stats.bootstrap_replayed_rounds > 0) g->finish_replay();
     graph = std::move(g);
     rebuild_slots();
-    if (auto pos = store.get_meta(Hashgraph::resume_key(round))) resume = read_u64(*pos);
+    take_stored_signatures(events);
 
     // The app: the latest snapshot at or before the last block, then the blocks after it.
     std::uint64_t from = 0;
@@ -62,21 +140,13 @@ void Node::Impl::bootstrap() {
     // Anchors among the recent blocks (signatures are stored with them).
     for (std::uint64_t i = *last >= 64 ? *last - 64 : 0; i <= *last; ++i)
       if (auto b = store.get_block(i)) update_anchor(*b);
-  }
-
-  // The events not yet received by the Frame's round, in their stored (topological) order.
-  const std::uint64_t total = store.event_count();
-  for (std::uint64_t pos = resume; pos < total;) {
-    const auto chunk = store.events_from(pos, kChunk);
-    if (chunk.empty()) break;
-    for (const EventPtr& e : chunk) {
-      const std::uint64_t at = pos++;
-      if (graph->contains(e->hash())) continue;
-      // An event below the Frame (already received by its round) is refused here: it is not needed.
-      if (!graph->insert_stored(e, at).ok()) continue;
-      for (const BlockSignature& s : e->body().block_signatures)
-        if (s.validator == e->creator()) take_signature(s);
-    }
+  } else {
+    // No block yet: the genesis graph with every stored event.
+    std::vector<EventPtr> events;
+    std::string why;
+    if (const std::uint64_t missing = insert_stored_events(*graph, 0, &events, &why))
+      stats.bootstrap_warning = std::to_string(missing) + " stored event(s) could not be restored: " + why;
+    take_stored_signatures(events);
   }
   graph->run_consensus();
   for (Block& b : graph->take_new_blocks()) uncommitted.push_back(std::move(b));

@@ -130,6 +130,9 @@ struct Node::Impl {
 
   // ---- restart (node_bootstrap.cpp) ----
   void bootstrap();
+  std::uint64_t insert_stored_events(Hashgraph& g, std::uint64_t resume, std::vector<EventPtr>* inserted,
+                                     std::string* why);
+  void take_stored_signatures(const std::vector<EventPtr>& events);
   bool recover_app();  // pending restore and re-commits first; false while some remain
   std::optional<Bytes> pending_restore;       // snapshot to restore before anything is committed
   std::optional<std::uint64_t> pending_restore_index;

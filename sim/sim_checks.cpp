@@ -169,6 +169,8 @@ void Simulation::finish() {
     sum.crashes = n->crashes;
     sum.recommitted_blocks = s.recommitted_blocks;
     sum.app_nondeterminism = s.app_nondeterminism;
+    sum.bootstrap_replayed_rounds = s.bootstrap_replayed_rounds;
+    sum.bootstrap_warning = s.bootstrap_warning;
     sum.anchor_block = s.anchor_block;
     sum.snapshot_anchor = s.snapshot_anchor;
     sum.chunks_fetched = s.catch_up_chunks_fetched;

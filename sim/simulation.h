@@ -65,6 +65,8 @@ struct Item {
   std::size_t from = 0;        // deliveries: the sender
   WireFrame frame;             // deliveries: the bytes on the wire
   std::uint64_t link_seq = 0;  // deliveries: order of sending on the link from -> node
+  std::int64_t down_ns = -1;   // crashes: the downtime (-1: SimOptions::crash_downtime_ns)
+  bool lose_in_flight = false; // crashes: its messages not delivered yet are lost
 };
 
 struct SimNode {
@@ -110,7 +112,7 @@ class Simulation {
   void send(std::size_t from, std::vector<Envelope> out);
   void deliver(Item& item);
   void step(Item& item);
-  void crash(std::size_t i);
+  void crash(std::size_t i, std::int64_t down_ns, bool lose_in_flight);
   void restart(std::size_t i);
   void submit();
   void note(const char* what, std::size_t from, std::size_t to);  // a fault's action: trace and log

@@ -159,6 +159,14 @@ SimResult Simulation::run() {
     push(at, Item{Item::Kind::kCrash, who, 0, {}, 0});
     result_.heal_ns = std::max(result_.heal_ns, at + opt_.crash_downtime_ns);
   }
+  for (const SimOptions::PlannedCrash& c : opt_.planned_crashes) {
+    if (c.node >= nodes_.size()) continue;
+    Item item{Item::Kind::kCrash, c.node, 0, {}, 0};
+    item.down_ns = c.down_ns;
+    item.lose_in_flight = c.lose_in_flight;
+    push(c.at_ns, std::move(item));
+    result_.heal_ns = std::max(result_.heal_ns, c.at_ns + c.down_ns);
+  }
   if (opt_.late_crash_ns >= 0 && opt_.late_nodes > 0)
     push(opt_.late_crash_ns, Item{Item::Kind::kCrash, nodes_.size() - 1, 0, {}, 0});
   if (net_) {
@@ -312,7 +320,7 @@ void Simulation::step(Item& item) {
   if (n.down && item.kind != Item::Kind::kRestart && item.kind != Item::Kind::kSubmit) return;  // lost
   switch (item.kind) {
     case Item::Kind::kCrash:
-      crash(item.node);
+      crash(item.node, item.down_ns >= 0 ? item.down_ns : opt_.crash_downtime_ns, item.lose_in_flight);
       return;
     case Item::Kind::kRestart:
       restart(item.node);
@@ -340,7 +348,7 @@ void Simulation::step(Item& item) {
 }
 
 // Fault crash: the node and its app are gone; the store survives.
-void Simulation::crash(std::size_t i) {
+void Simulation::crash(std::size_t i, std::int64_t down_ns, bool lose_in_flight) {
   SimNode& n = *nodes_[i];
   if (n.down || now_ < n.start_ns) return;  // already down: this crash is a no-op
   if (n.pending_tick) {
@@ -351,12 +359,15 @@ void Simulation::crash(std::size_t i) {
   // expects them (they stay checked for duplicates if they were in an event after all).
   for (std::size_t seq = 0; seq < tx_block_.size(); ++seq)
     if (tx_target_[seq] == i && tx_block_[seq] == kNone) tx_block_[seq] = kLost;
+  if (lose_in_flight)
+    for (auto it = queue_.begin(); it != queue_.end();)
+      it = it->second.kind == Item::Kind::kDeliver && it->second.from == i ? queue_.erase(it) : std::next(it);
   n.node.reset();
   n.down = true;
   ++n.crashes;
   ++result_.faults.crashes;
   if (opt_.log) *opt_.log << "t=" << now_ << " node" << i << " crashes\n";
-  push(now_ + opt_.crash_downtime_ns, Item{Item::Kind::kRestart, i, 0, {}, 0});
+  push(now_ + down_ns, Item{Item::Kind::kRestart, i, 0, {}, 0});
 }
 
 void Simulation::restart(std::size_t i) {

@@ -132,6 +132,18 @@ struct SimOptions {
   // a disk, survives) and a fresh application.
   std::size_t crashes = 0;
   std::int64_t crash_downtime_ns = 2'000'000'000;
+  // Crashes at given moments, besides the seeded ones: node `node` crashes at `at_ns` and restarts
+  // from its store `down_ns` later (for experiments and tests that need an exact schedule, such as
+  // a crash right after a restart). A crash while the node is down does nothing.
+  struct PlannedCrash {
+    std::size_t node = 0;
+    std::int64_t at_ns = 0;
+    std::int64_t down_ns = 0;
+    // Its messages still on the wire are lost too (a kill -9 between the store's commit and the
+    // socket's write): what it sent last may reach its peers only after a restart.
+    bool lose_in_flight = false;
+  };
+  std::vector<PlannedCrash> planned_crashes;
 
   // Faults of `chatter sim --faults` (spec/cli.md); see "Faults" above for what each one does.
   SimFaults faults;
@@ -190,6 +202,8 @@ struct SimNodeSummary {
   std::uint64_t app_restores = 0;  // snapshots the app restored (only verified ones reach it)
   std::uint64_t crashes = 0;       // times this node crashed and restarted from its store
   std::uint64_t recommitted_blocks = 0, app_nondeterminism = 0;  // at its last restart
+  std::uint64_t bootstrap_replayed_rounds = 0;  // at its last restart (NodeStats)
+  std::string bootstrap_warning;                // at its last restart (NodeStats)
   std::optional<std::uint64_t> anchor_block, snapshot_anchor;
   // Chunked transfer (NodeStats catch_up_*; of the node's current process).
   std::uint64_t chunks_fetched = 0, chunks_reused = 0, chunks_total = 0, chunk_sources = 0;
