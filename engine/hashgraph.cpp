@@ -291,6 +291,22 @@ std::optional<Hash> Hashgraph::last_event_of(const PublicKey& creator) const {
   return m.ev[m.chain[it->second].back()]->hash();
 }
 
+Hashgraph::Standing Hashgraph::standing(const WireEvent& w) const {
+  const Impl& m = *impl_;
+  auto lowest = [&](std::uint32_t peer_id) -> std::optional<std::int64_t> {
+    const auto it = m.slot_of_peer_id.find(peer_id);
+    if (it == m.slot_of_peer_id.end() || m.chain[it->second].empty()) return std::nullopt;
+    return m.chain_base[it->second];
+  };
+  const auto own = lowest(w.creator_id);
+  if (own && static_cast<std::int64_t>(w.index) < *own) return Standing::kBelowBase;
+  if (w.other_parent_creator_id && w.other_parent_index) {
+    const auto theirs = lowest(*w.other_parent_creator_id);
+    if (theirs && static_cast<std::int64_t>(*w.other_parent_index) < *theirs) return Standing::kParentBelowBase;
+  }
+  return Standing::kUnknown;
+}
+
 std::vector<std::int64_t> Hashgraph::known_indexes() const {
   const Impl& m = *impl_;
   std::vector<std::int64_t> out(m.C, -1);

@@ -89,7 +89,8 @@ class Hashgraph {
   // the Frame's events and its Roots with the round, Lamport timestamp and witness flag the Frame
   // carries, treats every round up to frame.round as decided and processed, and accepts new events
   // whose parents are among them (an event whose parent lies below them is refused with
-  // kSelfParentNotLast / kUnknownOtherParent like any unknown parent). The next Block created gets
+  // kSelfParentNotLast / kUnknownOtherParent like any unknown parent; standing() tells it apart, and
+  // the node handles it: node_below_frame.cpp). The next Block created gets
   // `next_block_index`. The Frame's schedule becomes the graph's. Returns nullptr with a reason in
   // *error when the Frame is inconsistent (unknown creators, broken self-chains, bad signatures,
   // values contradicting the parents). The Frame's events are not written to the store (the caller
@@ -162,6 +163,16 @@ class Hashgraph {
   // Rebuilds the full body of a wire event from this graph. Refuses with kMalformed (unknown peer
   // id), kSelfParentNotLast (unknown self-parent) or kUnknownOtherParent.
   InsertResult resolve_wire(const WireEvent& w, Event& out) const;
+
+  // Where a wire event that resolve_wire() refused for an unknown parent stands against this
+  // graph's base (after a reset or compact(), the graph holds each creator's events from some index
+  // on): kBelowBase when the event itself is older than every held event of its creator (it was
+  // received by the base's round: not needed, not an error of the sender); kParentBelowBase when it
+  // is newer but its other-parent is older than every held event of that parent's creator (a
+  // parent below the base: spec "Frames and roots", fetched or re-synchronised by the node); else
+  // kUnknown (a parent the graph has never seen, or an unknown creator).
+  enum class Standing { kUnknown, kBelowBase, kParentBelowBase };
+  Standing standing(const WireEvent& w) const;
 
   // The compact wire form of an event of this graph (nullopt when unknown).
   std::optional<WireEvent> to_wire(const Hash& h) const;

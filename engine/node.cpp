@@ -114,17 +114,26 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   }
   m.schedule_heartbeat(now);
   if (m.in_flight) return out;
-  // A random peer other than the last one (when there is a choice), preferring peers that are not
-  // backing off after a timeout.
+  // A random peer other than the last one (when there is a choice) among those not backing off
+  // after a timeout; else the last one again if it is not backing off; else the peer whose backoff
+  // ends soonest (not the last one when there is a choice), so that a node whose peers all timed
+  // out, after a partition say, does not wait on one picked at random.
   std::vector<std::uint32_t> choice;
-  for (int pass = 0; pass < 2 && choice.empty(); ++pass)
+  auto backoff_until = [&](std::uint32_t p) -> std::int64_t {
+    const auto b = m.backoff.find(p);
+    return b == m.backoff.end() ? 0 : b->second.until;
+  };
+  for (auto p : m.peers)
+    if (!(m.peers.size() > 1 && p == m.last_peer) && backoff_until(p) <= now) choice.push_back(p);
+  if (choice.empty() && m.last_peer && backoff_until(*m.last_peer) <= now) choice.push_back(*m.last_peer);
+  if (choice.empty()) {
+    std::optional<std::uint32_t> soonest;
     for (auto p : m.peers) {
       if (m.peers.size() > 1 && p == m.last_peer) continue;
-      auto b = m.backoff.find(p);
-      if (pass == 0 && b != m.backoff.end() && b->second.until > now) continue;
-      choice.push_back(p);
+      if (!soonest || backoff_until(p) < backoff_until(*soonest)) soonest = p;
     }
-  if (choice.empty()) choice = m.peers;
+    choice.push_back(soonest ? *soonest : m.peers.front());
+  }
   const std::uint32_t peer = choice[m.rng.below(choice.size())];
   m.last_peer = peer;
   m.in_flight = Impl::InFlight{peer, now + m.cfg.timeout_ns, now};
@@ -141,6 +150,9 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   m.last_now = std::max(m.last_now, now);
   if (m.state == NodeState::kShutdown) return out;
   if (std::find(m.peers.begin(), m.peers.end(), from) == m.peers.end()) return out;  // not a validator
+  // A peer backing off after a timeout that sends anything is reachable again: its wait ends (its
+  // period stays, so that one timing out again waits twice as long).
+  if (auto b = m.backoff.find(from); b != m.backoff.end()) b->second.until = 0;
 
   // Answered in every state (but Shutdown): where this node stands, and its anchor to fast-forward.
   if (std::holds_alternative<PositionRequest>(message)) {
@@ -197,7 +209,8 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
         return out;
       }
     }
-    const std::size_t added = m.insert_all(resp->events);
+    const std::size_t added = m.insert_all(resp->events) + m.handle_below_frame(now);
+    if (m.state != NodeState::kBabbling) return out;  // re-synchronising (node_below_frame.cpp)
     // After a fast-forward this node's own later events may still be on their way back from its
     // peers: it creates none until a sync came back complete (a new one could fork its chain).
     if (!resp->more) m.tail_pending = false;
@@ -210,7 +223,11 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
     if (resp->more) m.next_heartbeat = now;  // more to pull: go again at once
   } else if (const auto* push = std::get_if<EagerSyncRequest>(&message)) {
     const std::uint64_t refused_before = m.stats.refused_events;
-    const std::size_t added = m.insert_all(push->events);
+    const std::size_t added = m.insert_all(push->events) + m.handle_below_frame(now);
+    if (m.state != NodeState::kBabbling) {
+      out.push_back(Envelope{from, EagerSyncResponse{m.my_id, false}});
+      return out;
+    }
     if (added > 0 && !m.tail_pending) m.create_event(m.head_of(from), now);
     m.advance();
     out.push_back(Envelope{from, EagerSyncResponse{m.my_id, m.stats.refused_events == refused_before}});

@@ -120,9 +120,11 @@ struct NodeConfig {
   // keeps its rounds from an offset), so it is on by default. Events below the base are still
   // served to a peer that lacks them, from the store while it holds them (Hashgraph::events_beyond;
   // a bounded store forgets the oldest, and a peer that far behind fast-forwards:
-  // catch_up_threshold). A new event whose parent is below the base is refused as one with an
-  // unknown parent; the Roots keep each creator's last consensus events, so an honest node's next
-  // event has its parents.
+  // catch_up_threshold). A new event whose parent is below the base (one that arrives late: its
+  // creator was cut off or crashed before sending it) makes the node rebuild its graph from an
+  // older stored Frame that holds that parent, or, when the store lacks it (after a
+  // fast-forward), fast-forward again to a newer anchor (node_below_frame.cpp; NodeStats
+  // parent_below_frame, graph_deepened, below_frame_resyncs).
   std::int64_t compact_every_rounds = 50;
   std::int64_t compact_keep_rounds = 20;
   // Hashgraph::Options::verify_event for this node's graph (empty: Event::verify()). Must return
@@ -151,6 +153,12 @@ struct NodeStats {
   std::uint64_t transaction_pool = 0;
   std::uint64_t num_peers = 0;
   std::uint64_t sync_requests = 0, sync_errors = 0, events_created = 0, refused_events = 0;
+  // Events below the graph's base (after a fast-forward, restart or compaction) that a peer sent:
+  // already received, not needed, so not refusals. And events whose parent lies below the base
+  // (spec "Frames and roots"): met, handled by rebuilding the graph from an older stored Frame that
+  // holds the parent (graph_deepened), or by fast-forwarding again to a newer anchor whose Frame
+  // lies above them (below_frame_resyncs).
+  std::uint64_t events_below_frame = 0, parent_below_frame = 0, graph_deepened = 0, below_frame_resyncs = 0;
   std::uint64_t app_errors = 0;
   Bytes state_hash;                                // after the last committed block
   std::optional<std::uint64_t> snapshot_anchor;    // highest valid block with a snapshot held

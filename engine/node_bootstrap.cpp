@@ -2,6 +2,7 @@
 // the Frame of the last committed block plus the stored events after the position recorded with
 // it, so the work does not grow with the length of history; the app comes back from the latest
 // stored snapshot plus the stored blocks after it.
+#include <functional>
 #include <stdexcept>
 
 #include "engine/node_impl.h"
@@ -50,6 +51,40 @@ std::uint64_t Node::Impl::insert_stored_events(Hashgraph& g, std::uint64_t resum
   return missing;
 }
 
+std::unique_ptr<Hashgraph> Node::Impl::graph_from_older_frame(
+    std::int64_t processed, std::uint64_t next_block, const std::function<bool(const Hashgraph&, std::uint64_t)>& enough,
+    std::vector<EventPtr>* events, std::uint64_t* missing, std::uint64_t* replayed) {
+  for (std::int64_t step = 4; step <= processed && step <= kMaxReplayRounds; step *= 4) {
+    const std::int64_t base = processed - step;
+    const auto older = store.get_frame(base);
+    const auto base_resume = store.get_meta(Hashgraph::resume_key(base));
+    if (!older || !base_resume) return nullptr;  // not stored (a bounded store forgot it)
+    // The first block after the older Frame's round.
+    std::uint64_t next = next_block;
+    while (next > 0) {
+      const auto b = store.get_block(next - 1);
+      if (!b || b->body().round_received <= base) break;
+      --next;
+    }
+    std::string why;
+    auto candidate = Hashgraph::from_frame(*older, next, store, graph_options(), &why);
+    if (!candidate) return nullptr;
+    candidate->replay_stored_rounds(processed);
+    events->clear();
+    *missing = insert_stored_events(*candidate, read_u64(*base_resume), events, &why);
+    if (!enough(*candidate, *missing)) continue;  // still short: further back
+    candidate->run_consensus();
+    // The replay must give back what the store holds, else keep the graph as it was.
+    if (candidate->replay_mismatch() || candidate->last_consensus_round().value_or(-1) < processed ||
+        candidate->next_block_index() != next_block)
+      return nullptr;
+    candidate->finish_replay();
+    *replayed = static_cast<std::uint64_t>(step);
+    return candidate;
+  }
+  return nullptr;
+}
+
 void Node::Impl::take_stored_signatures(const std::vector<EventPtr>& events) {
   for (const EventPtr& e : events)
     for (const BlockSignature& s : e->body().block_signatures)
@@ -83,38 +118,21 @@ void Node::Impl::bootstrap() {
     // Without this the node would forget that event, create another with the same index (a fork
     // its peers refuse) and stop committing.
     const std::string first_why = why;
-    for (std::int64_t step = 4; missing > 0 && step <= round; step *= 4) {
-      const std::int64_t base = round - step;
-      const auto older = store.get_frame(base);
-      const auto base_resume = store.get_meta(Hashgraph::resume_key(base));
-      if (!older || !base_resume) break;
-      // The first block after the older Frame's round.
-      std::uint64_t next = *last + 1;
-      while (next > 0) {
-        const auto b = store.get_block(next - 1);
-        if (!b || b->body().round_received <= base) break;
-        --next;
-      }
-      std::string older_why;
-      auto candidate = Hashgraph::from_frame(*older, next, store, graph_options(), &older_why);
-      if (!candidate) break;
-      candidate->replay_stored_rounds(round);
+    if (missing > 0) {
       std::vector<EventPtr> older_events;
-      const std::uint64_t older_missing = insert_stored_events(*candidate, read_u64(*base_resume), &older_events, &older_why);
-      if (older_missing > 0) continue;  // still short: further back
-      candidate->run_consensus();
-      if (candidate->replay_mismatch() || candidate->last_consensus_round().value_or(-1) < round ||
-          candidate->next_block_index() < *last + 1) {
-        break;  // the replay does not give back what the store holds: keep the newest Frame
+      std::uint64_t older_missing = 0, replayed = 0;
+      auto older = graph_from_older_frame(
+          round, *last + 1, [](const Hashgraph&, std::uint64_t m) { return m == 0; }, &older_events, &older_missing,
+          &replayed);
+      if (older) {
+        g = std::move(older);
+        events = std::move(older_events);
+        missing = older_missing;
+        stats.bootstrap_replayed_rounds = replayed;
       }
-      g = std::move(candidate);
-      events = std::move(older_events);
-      missing = older_missing;
-      stats.bootstrap_replayed_rounds = static_cast<std::uint64_t>(step);
     }
     if (missing > 0)
       stats.bootstrap_warning = std::to_string(missing) + " stored event(s) could not be restored: " + first_why;
-    if (stats.bootstrap_replayed_rounds > 0) g->finish_replay();
     graph = std::move(g);
     rebuild_slots();
     take_stored_signatures(events);

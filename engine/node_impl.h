@@ -2,6 +2,8 @@
 // node_fastforward.cpp (CatchingUp and serving fast-forwards).
 #pragma once
 
+#include <functional>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -128,11 +130,28 @@ struct Node::Impl {
   std::map<std::uint64_t, ServedSnapshot> served_cache;  // at most two
   std::map<std::uint32_t, std::int64_t> chunk_tat;       // per peer: GCRA theoretical arrival time
 
+  // ---- events whose parent lies below the graph's base (node_below_frame.cpp) ----
+  std::vector<WireEvent> below_frame;  // refused for that reason in the current call (bounded)
+  std::set<std::pair<std::uint32_t, std::uint64_t>> below_frame_keys;  // (creator id, index) of those
+  std::int64_t resync_not_before = 0, resync_backoff = 0;
+  std::size_t handle_below_frame(std::int64_t now);
+
   // ---- restart (node_bootstrap.cpp) ----
   void bootstrap();
   std::uint64_t insert_stored_events(Hashgraph& g, std::uint64_t resume, std::vector<EventPtr>* inserted,
                                      std::string* why);
   void take_stored_signatures(const std::vector<EventPtr>& events);
+  // The graph rebuilt from a stored Frame older than round `processed` (the last processed round of
+  // the graph it replaces, whose next block is `next_block`), going back 4, 16, 64... rounds (at
+  // most kMaxReplayRounds) until enough(candidate, events still missing) holds, the rounds up to
+  // `processed` replayed in memory and checked against the store (Hashgraph::replay_stored_rounds).
+  // nullptr when no stored Frame gives that. For restart (node_bootstrap.cpp) and for an event
+  // whose parent lies below the base while the store holds that parent (node_below_frame.cpp).
+  static constexpr std::int64_t kMaxReplayRounds = 4096;
+  std::unique_ptr<Hashgraph> graph_from_older_frame(std::int64_t processed, std::uint64_t next_block,
+                                                    const std::function<bool(const Hashgraph&, std::uint64_t)>& enough,
+                                                    std::vector<EventPtr>* events, std::uint64_t* missing,
+                                                    std::uint64_t* replayed);
   bool recover_app();  // pending restore and re-commits first; false while some remain
   std::optional<Bytes> pending_restore;       // snapshot to restore before anything is committed
   std::optional<std::uint64_t> pending_restore_index;
@@ -192,6 +211,29 @@ struct Node::Impl {
       if (r.ok()) r = graph->insert(e);
       if (r.error == InsertError::kDuplicate) continue;
       if (!r.ok()) {
+        if (r.error == InsertError::kSelfParentNotLast || r.error == InsertError::kUnknownOtherParent) {
+          const Hashgraph::Standing st = graph->standing(w);
+          if (st == Hashgraph::Standing::kBelowBase) {
+            ++stats.events_below_frame;  // already received by the base's round: not needed
+            continue;
+          }
+          // An event with a parent below the base, and the events that descend from one of those:
+          // kept for handle_below_frame().
+          auto pending = [&](std::uint32_t id, std::uint64_t index) {
+            return below_frame_keys.count({id, index}) > 0;
+          };
+          const bool descends = (w.index > 0 && pending(w.creator_id, w.index - 1)) ||
+                                (w.other_parent_creator_id && w.other_parent_index &&
+                                 pending(*w.other_parent_creator_id, *w.other_parent_index));
+          if (st == Hashgraph::Standing::kParentBelowBase || descends) {
+            ++stats.parent_below_frame;
+            if (below_frame.size() < cfg.sync_limit) {
+              below_frame.push_back(w);
+              below_frame_keys.insert({w.creator_id, w.index});
+            }
+            continue;
+          }
+        }
         ++stats.refused_events;
         continue;
       }

@@ -171,6 +171,10 @@ void Simulation::finish() {
     sum.app_nondeterminism = s.app_nondeterminism;
     sum.bootstrap_replayed_rounds = s.bootstrap_replayed_rounds;
     sum.bootstrap_warning = s.bootstrap_warning;
+    sum.events_below_frame = s.events_below_frame;
+    sum.parent_below_frame = s.parent_below_frame;
+    sum.graph_deepened = s.graph_deepened;
+    sum.below_frame_resyncs = s.below_frame_resyncs;
     sum.anchor_block = s.anchor_block;
     sum.snapshot_anchor = s.snapshot_anchor;
     sum.chunks_fetched = s.catch_up_chunks_fetched;

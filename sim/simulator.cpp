@@ -337,7 +337,7 @@ void Simulation::step(Item& item) {
       submit();
       if (opt_.tx_until_ns < 0 || now_ + tx_interval_ns_ <= opt_.tx_until_ns)
         push(now_ + tx_interval_ns_, Item{Item::Kind::kSubmit, 0, 0, {}, 0});
-      return;  // the node's tick time does not change; nothing can commit
+      return;  // submit() moved the target's tick if it had to; nothing can commit
   }
   reschedule(item.node);
   if (n.late && n.babbling_ns < 0 && n.node->state() == NodeState::kBabbling) n.babbling_ns = now_;
@@ -399,8 +399,11 @@ void Simulation::submit() {
   if (nodes_[target]->down || !nodes_[target]->node->submit(std::move(tx))) {
     ++result_.transactions_refused;
     tx_block_.back() = kRefused;
-  } else if (!honest(target)) {
-    tx_block_.back() = kLost;  // a Byzantine node need not pass it on
+  } else {
+    if (!honest(target)) tx_block_.back() = kLost;  // a Byzantine node need not pass it on
+    // Work arriving makes an idle node busy at once (Node::submit moves its heartbeat earlier): its
+    // next tick moves too, as the runtime's timer would (net/runtime.cpp wakes within 50 ms).
+    reschedule(target);
   }
 }
 

@@ -203,6 +203,9 @@ struct SimNodeSummary {
   std::uint64_t crashes = 0;       // times this node crashed and restarted from its store
   std::uint64_t recommitted_blocks = 0, app_nondeterminism = 0;  // at its last restart
   std::uint64_t bootstrap_replayed_rounds = 0;  // at its last restart (NodeStats)
+  // Of its current process (NodeStats): events below its graph's base, events with a parent below
+  // it, graph rebuilds from an older stored Frame for them, fast-forwards again for them.
+  std::uint64_t events_below_frame = 0, parent_below_frame = 0, graph_deepened = 0, below_frame_resyncs = 0;
   std::string bootstrap_warning;                // at its last restart (NodeStats)
   std::optional<std::uint64_t> anchor_block, snapshot_anchor;
   // Chunked transfer (NodeStats catch_up_*; of the node's current process).
