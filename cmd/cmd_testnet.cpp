@@ -365,9 +365,12 @@ int run_testnet(TestnetArgs a) {
     for (const auto& l : loads)
       if (l) submitted += l->accepted();
     for (const auto& l : retired_loads) submitted += l->accepted();
-    // Convergence: same last block everywhere and every accepted transaction committed (10 s at most).
-    const auto converge_deadline = Clock::now() + std::chrono::seconds(10);
+    // Convergence: same last block everywhere, stable for 1.5 s, and every accepted transaction
+    // committed (12 s at most).
+    const auto converge_deadline = Clock::now() + std::chrono::seconds(12);
     bool converged = false;
+    std::optional<std::uint64_t> stable_last;
+    auto stable_since = Clock::now();
     while (Clock::now() < converge_deadline) {
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
@@ -378,14 +381,21 @@ int run_testnet(TestnetArgs a) {
       for (const auto& r : reports)
         same = same && r && r->last_block_index && r->last_block_index == reports.front()->last_block_index &&
                (r->transactions >= submitted || r->fast_forwards > 0 || !crashes.empty());
-      if (same) {
+      // The same last block on every node for 1.5 s: nothing left in flight (stopping the nodes
+      // while a last block is being committed would leave them one block apart).
+      const std::optional<std::uint64_t> now_last =
+          same ? reports.front()->last_block_index : std::optional<std::uint64_t>{};
+      if (!same || now_last != stable_last) {
+        stable_last = now_last;
+        stable_since = Clock::now();
+      } else if (Clock::now() - stable_since >= std::chrono::milliseconds(1500)) {
         converged = true;
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     std::cerr << "testnet: load stopped after " << load_s << " s; "
-              << (converged ? "nodes converged" : "nodes did not converge within 10 s") << "; stopping nodes\n";
+              << (converged ? "nodes converged" : "nodes did not converge within 12 s") << "; stopping nodes\n";
   } catch (const std::exception& e) {
     std::cerr << "chatter testnet: " << e.what() << "\n";
     return 1;

@@ -67,26 +67,50 @@ Hash Block::hash() const {
   return blake2b(w.data());
 }
 
+void Block::mark_verified(const Hash& h, const PublicKey& key) const {
+  if (h != verified_for_) {
+    verified_for_ = h;
+    verified_.clear();
+  }
+  verified_.insert(key);
+}
+
 BlockSignature Block::sign(const KeyPair& kp) {
-  BlockSignature s{kp.public_key(), index(), kp.sign(hash())};
+  const Hash h = hash();
+  BlockSignature s{kp.public_key(), index(), kp.sign(h)};
   signatures_.insert_or_assign(s.validator, s.signature);
+  mark_verified(h, s.validator);
   return s;
 }
 
 bool Block::add_signature(const BlockSignature& sig) {
   if (sig.index != index()) return false;
-  if (!verify(sig.validator, hash(), sig.signature)) return false;
+  const Hash h = hash();
+  if (!verify(sig.validator, h, sig.signature)) return false;
   signatures_.insert_or_assign(sig.validator, sig.signature);
+  mark_verified(h, sig.validator);
   return true;
 }
 
 std::int64_t Block::valid_signatures(const PeerSet& set) const {
   // Re-verify rather than trust what was recorded: the body may have been changed (mutable_body)
   // since, or the signatures may come straight from decode, which does not verify.
+  // Each verification is remembered against the body hash it was made for (verified_).
   const Hash h = hash();
+  if (h != verified_for_) {
+    verified_for_ = h;
+    verified_.clear();
+  }
   std::int64_t n = 0;
-  for (const auto& [key, sig] : signatures_)
-    if (set.contains(key) && verify(key, h, sig)) ++n;
+  for (const auto& [key, sig] : signatures_) {
+    if (!set.contains(key)) continue;
+    if (verified_.count(key)) {
+      ++n;
+    } else if (verify(key, h, sig)) {
+      verified_.insert(key);
+      ++n;
+    }
+  }
   return n;
 }
 

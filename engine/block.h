@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "engine/event.h"
@@ -66,11 +67,21 @@ class Block {
   // Canonical: body, u32 n + (32-byte key, 64-byte signature) in key order.
   void encode(Writer& w) const;
   static Block decode(Reader& r);
-  friend bool operator==(const Block&, const Block&) = default;
+  friend bool operator==(const Block& a, const Block& b) {
+    return a.body_ == b.body_ && a.signatures_ == b.signatures_;
+  }
 
  private:
+  void mark_verified(const Hash& h, const PublicKey& key) const;
+
   BlockBody body_;
   std::map<PublicKey, Signature> signatures_;
+  // The signatures already known to verify against verified_for_ (the body hash when they were
+  // checked), so that counting valid signatures, which the node does for every signature it
+  // receives, does not run Ed25519 again for each recorded one. A changed body has another hash,
+  // which empties it: the cache never vouches for a body it did not check.
+  mutable Hash verified_for_{};
+  mutable std::set<PublicKey> verified_;
 };
 
 }  // namespace chatter
