@@ -133,8 +133,9 @@ struct Node::Impl {
   // ---- events whose parent lies below the graph's base (node_below_frame.cpp) ----
   std::vector<WireEvent> below_frame;  // refused for that reason in the current call (bounded)
   std::set<std::pair<std::uint32_t, std::uint64_t>> below_frame_keys;  // (creator id, index) of those
-  std::int64_t resync_not_before = 0, resync_backoff = 0;
+  std::int64_t resync_not_before = 0, resync_backoff = 0, deepen_not_before = 0;
   std::size_t handle_below_frame(std::int64_t now);
+  std::optional<Hash> stored_parent(const WireEvent& w) const;
 
   // ---- restart (node_bootstrap.cpp) ----
   void bootstrap();
