@@ -197,6 +197,11 @@ Json stats_json(const NodeStats& s) {
               {"sync_errors", s.sync_errors},
               {"events_created", s.events_created},
               {"refused_events", s.refused_events},
+              // Events at the graph's base (docs/protocol.md, "Events at the graph's base").
+              {"events_below_frame", s.events_below_frame},
+              {"parent_below_frame", s.parent_below_frame},
+              {"graph_deepened", s.graph_deepened},
+              {"below_frame_resyncs", s.below_frame_resyncs},
               {"app_errors", s.app_errors},
               {"state_hash", s.state_hash.empty() ? Json(nullptr) : Json(to_hex(s.state_hash))},
               // Fast-forward (CatchingUp): what it is doing, what it did, what it refused and why.
@@ -216,6 +221,8 @@ Json stats_json(const NodeStats& s) {
               // Restart from the store.
               {"bootstrapped", s.bootstrapped},
               {"recommitted_blocks", s.recommitted_blocks},
+              {"bootstrap_replayed_rounds", s.bootstrap_replayed_rounds},
+              {"bootstrap_warning", s.bootstrap_warning},
               {"app_nondeterminism", s.app_nondeterminism},
               {"last_app_error", s.last_app_error}};
 }
