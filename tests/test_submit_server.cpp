@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "app_proxy/submit_request.h"
 #include "app_proxy/submit_server.h"
 
 using namespace chatter;
@@ -203,6 +204,36 @@ bool eventually(Pred p, std::chrono::milliseconds timeout = kWait) {
 }
 
 }  // namespace
+
+TEST_CASE("SubmitTx parsing: the plain request shape (fast path) gives what the full JSON parser gives") {
+  // The same requests, once in the plain shape and once spelled so that only the full parser
+  // reads them (keys reordered or recased, an escaped slash, spaces): identical results.
+  const std::string b64 = base64_encode(Bytes{0x00, 0xff, 0x10, 0x7f, 0xfb, 0xef, 0x3e});
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {R"({"method":"Babble.SubmitTx","params":[")" + b64 + R"("],"id":0})",
+       R"({"id":0,"params":[")" + b64 + R"("],"method":"Babble.SubmitTx"})"},
+      {" {\n \"method\" : \"Babble.SubmitTx\" ,\t\"params\":[ \"" + b64 + "\" ] , \"id\" : 123456789012345678 } \r\n",
+       R"({"METHOD":"Babble.SubmitTx","Params":[")" + b64 + R"("],"Id":123456789012345678})"},
+      {R"({"method":"Babble.SubmitTx","params":["AA/B"],"id":7})", R"({"method":"Babble.SubmitTx","params":["AA\/B"],"id":7})"},
+      {R"({"method":"Babble.SubmitTx","params":[""],"id":1})", R"({"id":1,"method":"Babble.SubmitTx","params":[""]})"},
+  };
+  for (const auto& [plain, full] : same) {
+    CAPTURE(plain);
+    const SubmitRequest a = parse_submit_request(plain, 3);
+    const SubmitRequest r = parse_submit_request(full, 3);
+    CHECK(a.error.empty());
+    CHECK(a.id == r.id);
+    CHECK(a.tx == r.tx);
+    CHECK(a.error == r.error);
+  }
+  // Near misses leave the fast path and are judged by the full parser: still refused or read right.
+  CHECK(parse_submit_request(R"({"method":"Babble.SubmitTx","params":["AAA"],"id":1})", 3).error ==
+        "jsonrpc: params[0] is not valid base64");
+  CHECK(parse_submit_request(R"({"method":"Babble.SubmitTx","params":["AA=="],"id":01})", 3).error.rfind("invalid JSON request", 0) == 0);
+  CHECK(parse_submit_request(R"({"method":"Babble.SubmitTx","params":["AA=="],"id":-1})", 3).id == "-1");
+  CHECK(parse_submit_request(R"({"method":"Babble.SubmitTx","params":["AA=="],"id":1} x)", 3).error.rfind("invalid JSON request", 0) == 0);
+  CHECK(parse_submit_request(R"({"method":"Babble.SubmitTx","params":["AA=="],"id":1,"id":2})", 3).id == "2");
+}
 
 TEST_CASE("base64: RFC 4648 section 10 vectors, as Go's StdEncoding") {
   const std::pair<const char*, const char*> vectors[] = {{"", ""},
