@@ -6,7 +6,8 @@
 // - `snapshot` / `restore` are optional: without them get_snapshot / restore throw AppError
 //   ("... not supported"), which the engine treats like any application failure (it does not
 //   fast-forward from, or serve snapshots of, such an application). But a block whose index is a
-//   multiple of NodeConfig::snapshot_interval (default 10, block 0 included) completes only once
+//   multiple of NodeConfig::snapshot_interval (default 10, block 0 included) where a snapshot is due
+//   (NodeConfig::snapshot_bytes_per_block spaces them for a large state) completes only once
 //   get_snapshot succeeds: without `snapshot`, set snapshot_interval = 0.
 // - `state_changed` is optional: without it on_state_changed does nothing.
 // - The engine only catches AppError, so every exception a handler throws is converted: an AppError

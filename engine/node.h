@@ -60,7 +60,10 @@
 // Batches: every tick() and receive() is one store batch (Store::begin_batch/end_batch), so a
 // persistent store holds each message's insertions, consensus and commits as a whole or not at all.
 //
-// Snapshots: after committing block i with i % snapshot_interval == 0 the node takes the app's
+// Snapshots: after committing block i with i % snapshot_interval == 0, and i at least
+// ceil(S / snapshot_bytes_per_block) blocks after the last snapshot's block (S that snapshot's size:
+// a large state is snapshotted less often, so its cost per block stays bounded; every node knows the
+// last snapshot and its size, so all take the same ones), the node takes the app's
 // snapshot, keeps it in the store (the last keep_snapshots of them) and puts its BLAKE2b-256 hash in
 // the block (snapshot_hash) before signing it, so a signed block vouches for its snapshot.
 #pragma once
@@ -96,6 +99,10 @@ struct NodeConfig {
   bool fast_sync = false;                       // start in CatchingUp
   bool bootstrap = false;                       // resume from what the store holds (see "Restart")
   std::uint64_t snapshot_interval = 10;         // snapshot every this many blocks (0: never)
+  // Spacing by size, so that snapshotting costs at most this many bytes per block on average: the
+  // next snapshot is taken at a multiple of snapshot_interval at least ceil(S / this) blocks after
+  // the last one (S its size in bytes). 0: no spacing. A network parameter like snapshot_interval.
+  std::uint64_t snapshot_bytes_per_block = 256u << 10;
   std::size_t keep_snapshots = 3;               // snapshots kept to serve fast-forwards
   // A sync showing the peer holds more than this many events we lack starts a fast-forward
   // (0: never; gossip catches up instead).

@@ -142,6 +142,7 @@ void Node::Impl::bootstrap() {
     const auto snap_index = store.last_snapshot_index();
     if (snap_index && *snap_index <= *last) {
       if (auto snap = store.get_snapshot(*snap_index)) {
+        note_snapshot(*snap_index, snap->size());
         pending_restore = std::move(*snap);
         pending_restore_index = *snap_index;
         from = *snap_index + 1;

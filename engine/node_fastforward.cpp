@@ -128,6 +128,8 @@ bool Node::Impl::try_restore(std::int64_t now) {
   store.put_frame(r.frame);
   store.put_snapshot(b.index(), r.snapshot);
   store.put_block(b);
+  kept_snapshots.clear();  // older ones in the store are dropped as new snapshots come
+  note_snapshot(b.index(), r.snapshot.size());
   clear_transfer_store();
 
   graph = std::move(catch_up.next_graph);

@@ -346,7 +346,7 @@ struct Node::Impl {
           return;  // retried on the next tick; the block stays first in line
         }
       }
-      if (cfg.snapshot_interval > 0 && b.index() % cfg.snapshot_interval == 0) {
+      if (snapshot_due(b.index())) {
         Bytes snap;
         try {
           snap = app.get_snapshot(b.index());
@@ -357,8 +357,9 @@ struct Node::Impl {
           return;  // the block is committed to the app (front_answer): only the snapshot is retried
         }
         b.mutable_body().snapshot_hash = snapshot_commitment(snap, cfg.snapshot_chunk_size);
+        note_snapshot(b.index(), snap.size());
         store.put_snapshot(b.index(), std::move(snap));
-        prune_snapshots(b.index());
+        prune_snapshots();
       }
       b.mutable_body().state_hash = std::move(front_answer->state_hash);
       b.mutable_body().internal_transaction_receipts = std::move(front_answer->receipts);
@@ -382,10 +383,31 @@ struct Node::Impl {
     }
   }
 
+  // The last snapshot taken, restored or fast-forwarded to (block index and size in bytes): the
+  // spacing rule of snapshot_due. Every node of the network holds the same one (snapshots are part
+  // of the signed chain), so all take their next snapshot at the same block.
+  std::optional<std::uint64_t> last_snapshot_block;
+  std::uint64_t last_snapshot_bytes = 0;
+  std::deque<std::uint64_t> kept_snapshots;  // blocks whose snapshots this node keeps, oldest first
+
+  bool snapshot_due(std::uint64_t index) const {
+    if (cfg.snapshot_interval == 0 || index % cfg.snapshot_interval != 0) return false;
+    if (!last_snapshot_block || index <= *last_snapshot_block) return true;
+    if (cfg.snapshot_bytes_per_block == 0) return true;
+    const std::uint64_t spacing = (last_snapshot_bytes + cfg.snapshot_bytes_per_block - 1) / cfg.snapshot_bytes_per_block;
+    return index - *last_snapshot_block >= spacing;
+  }
+  void note_snapshot(std::uint64_t index, std::uint64_t bytes) {
+    last_snapshot_block = index;
+    last_snapshot_bytes = bytes;
+    if (kept_snapshots.empty() || kept_snapshots.back() < index) kept_snapshots.push_back(index);
+  }
   // Keeps the newest keep_snapshots snapshots (those of the blocks a fast-forward may be served at).
-  void prune_snapshots(std::uint64_t newest) {
-    const std::uint64_t keep = std::max<std::size_t>(cfg.keep_snapshots, 1) * cfg.snapshot_interval;
-    if (newest >= keep) store.drop_snapshots_below(newest - keep + 1);
+  void prune_snapshots() {
+    const std::size_t keep = std::max<std::size_t>(cfg.keep_snapshots, 1);
+    if (kept_snapshots.size() <= keep) return;
+    while (kept_snapshots.size() > keep) kept_snapshots.pop_front();
+    store.drop_snapshots_below(kept_snapshots.front());
   }
 
   void schedule_heartbeat(std::int64_t now) {

@@ -158,6 +158,10 @@ void Simulation::finish() {
     sum.last_commit_ns = n->last_commit_ns;
     sum.state_hash = n->app.state_hash();
     sum.block_hashes = n->block_hashes;
+    if (sum.last_block_index)
+      for (std::uint64_t idx = s.fast_forward_block.value_or(0); idx <= *sum.last_block_index; ++idx)
+        if (const std::optional<Block> b = n->store.get_block(idx); b && !b->body().snapshot_hash.is_zero())
+          sum.snapshot_blocks.push_back(idx);
     sum.late = n->late;
     sum.fast_forwards = s.fast_forwards;
     sum.fast_forward_refusals = s.fast_forward_refusals;

@@ -11,9 +11,16 @@ bool forge_chunked(int kind, Message& m, const Store& liar_store, std::uint64_t 
     }
     auto* ff = std::get_if<FastForwardResponse>(&m);
     if (!ff || !ff->ok || snapshot_interval == 0 || ff->block.index() < snapshot_interval) return false;
-    const std::uint64_t older = ff->block.index() - snapshot_interval;
+    // The liar's previous snapshot: at a multiple of snapshot_interval, possibly further back than
+    // one interval (a large snapshot spaces them, NodeConfig::snapshot_bytes_per_block).
+    std::optional<Bytes> snapshot;
+    std::uint64_t older = ff->block.index() - ff->block.index() % snapshot_interval;
+    while (older >= snapshot_interval && !snapshot) {
+      older -= snapshot_interval;
+      snapshot = liar_store.get_snapshot(older);
+      if (ff->block.index() - older > 64 * snapshot_interval) break;
+    }
     auto block = liar_store.get_block(older);
-    auto snapshot = liar_store.get_snapshot(older);
     if (!block || !snapshot) return false;
     auto frame = liar_store.get_frame(block->body().round_received);
     if (!frame) return false;

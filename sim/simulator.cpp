@@ -114,6 +114,7 @@ Simulation::Simulation(const SimOptions& o)
     cfg.seed = derive_seed(o.seed, kNodeBase + i);
     cfg.fast_sync = n->late;
     cfg.snapshot_interval = o.snapshot_interval;
+    cfg.snapshot_bytes_per_block = o.snapshot_bytes_per_block;
     cfg.catch_up_threshold = o.catch_up_threshold;
     cfg.compact_every_rounds = o.compact_every_rounds;
     cfg.compact_keep_rounds = o.compact_keep_rounds;

@@ -104,6 +104,7 @@ struct SimOptions {
   std::int64_t late_start_ns = -1;        // -1: a quarter of the duration
   std::size_t snapshot_padding = 0;       // extra bytes in every SimApp snapshot
   std::uint64_t snapshot_interval = 10;   // NodeConfig::snapshot_interval
+  std::uint64_t snapshot_bytes_per_block = 256u << 10;  // NodeConfig::snapshot_bytes_per_block
   std::uint64_t catch_up_threshold = 0;   // NodeConfig::catch_up_threshold
   std::int64_t compact_every_rounds = 0;  // NodeConfig::compact_every_rounds (0: never)
   std::int64_t compact_keep_rounds = 20;  // NodeConfig::compact_keep_rounds
@@ -194,6 +195,7 @@ struct SimNodeSummary {
   std::int64_t last_commit_ns = -1;  // virtual time of the last block commit
   Bytes state_hash;                  // the app's, after the last committed block
   std::vector<Hash> block_hashes;    // Block::hash() of each committed block, from the first held
+  std::vector<std::uint64_t> snapshot_blocks;  // indexes of the held blocks that commit to a snapshot
   bool late = false;
   std::uint64_t fast_forwards = 0, fast_forward_refusals = 0, fast_forwards_served = 0;
   std::optional<std::uint64_t> fast_forward_block;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "sim/simulator.h"
 
@@ -112,6 +113,48 @@ TEST_CASE("FastSync (sim): a large snapshot (1 MB) travels and is verified byte 
   REQUIRE(r.liveness_ok);
   CHECK(r.nodes.back().fast_forwards == 1);
   check_late_node_agrees(r);
+}
+
+TEST_CASE(
+    "Snapshots (sim): a large state is snapshotted less often (NodeConfig::snapshot_bytes_per_block), at the same "
+    "blocks on every node, the fast-forwarded one included") {
+  for (const std::uint64_t budget : {std::uint64_t{0}, std::uint64_t{100'000}}) {
+    CAPTURE(budget);
+    SimOptions o = late_options(33, 5, 6 * kSecond);
+    o.snapshot_padding = 1'000'000;  // every snapshot is a little over 1 MB
+    o.snapshot_interval = 2;
+    o.snapshot_bytes_per_block = budget;
+    const SimResult r = run_simulation(o);
+    INFO(describe(r));
+    REQUIRE(r.safety_ok);
+    REQUIRE(r.liveness_ok);
+    const SimNodeSummary& ref = r.nodes.front();
+    REQUIRE(ref.snapshot_blocks.size() >= 3);
+    CHECK(ref.snapshot_blocks.front() == 0);
+    for (std::size_t k = 1; k < ref.snapshot_blocks.size(); ++k) {
+      const std::uint64_t gap = ref.snapshot_blocks[k] - ref.snapshot_blocks[k - 1];
+      CAPTURE(k);
+      CHECK(gap % o.snapshot_interval == 0);
+      if (budget == 0) {
+        CHECK(gap == o.snapshot_interval);  // no spacing: every interval
+      } else {
+        // ceil(S / budget) with S a little over 1,000,000 bytes: 11 blocks, so the next multiple of 2.
+        CHECK(gap >= 11);
+        CHECK(gap <= 14);
+      }
+    }
+    // Every node, the late one from its fast-forward on, took its snapshots at the same blocks.
+    for (const SimNodeSummary& n : r.nodes) {
+      const std::uint64_t first = n.fast_forward_block.value_or(0);
+      std::vector<std::uint64_t> expected;
+      for (const std::uint64_t b : ref.snapshot_blocks)
+        if (b >= first && b < n.blocks) expected.push_back(b);
+      CHECK(n.snapshot_blocks == expected);
+    }
+    const SimNodeSummary& late = r.nodes.back();
+    CHECK(late.fast_forwards == 1);
+    check_late_node_agrees(r);
+  }
 }
 
 TEST_CASE("FastSync (sim): without any block yet the late node falls back to gossip and catches up") {
