@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "cmd/block_diff.h"
 #include "cmd/commands.h"
 #include "cmd/keyfile.h"
 #include "cmd/peers_file.h"
@@ -427,6 +428,14 @@ int run_testnet(TestnetArgs a) {
   }
   const Agreement agree = compare_reports(reports);
   if (!agree.first_difference.empty()) std::cerr << "testnet: " << agree.first_difference << "\n";
+  // Which fields differ, from the stores of the two nodes (stopped by now).
+  std::string block_difference;
+  if (agree.block_difference && (a.store || a.crash > 0)) {
+    const auto& d = *agree.block_difference;
+    block_difference = describe_block_difference((fs::path(nodes[d.a].dir) / "store").string(),
+                                                 (fs::path(nodes[d.b].dir) / "store").string(), d.index);
+    std::cerr << "testnet: node" << d.a << " vs node" << d.b << ": " << block_difference << "\n";
+  }
   std::map<std::uint64_t, std::uint64_t> merged;
   for (const auto& r : reports)
     for (const auto& [ms, count] : r.histogram) merged[ms] += count;
@@ -490,6 +499,7 @@ int run_testnet(TestnetArgs a) {
   }
   s["crashes"] = crash_list;
   s["membership"] = {{"joined", 0}, {"left", 0}, {"validator_sets_equal", true}};
+  if (!block_difference.empty()) s["block_difference"] = block_difference;
   s["dir"] = dir;
   s["tx_size"] = a.tx_size;
   s["tx_rate"] = a.tx_rate;

@@ -58,6 +58,7 @@ Agreement compare_reports(const std::vector<NodeReport>& reports) {
         if (other == reports[j].blocks.end()) continue;
         if (bi.hash != other->second.hash && a.blocks_equal) {
           a.blocks_equal = false;
+          a.block_difference = Agreement::BlockDifference{i, j, index};
           a.first_difference = "node" + std::to_string(i) + " and node" + std::to_string(j) +
                                " hold different blocks at index " + std::to_string(index);
         }

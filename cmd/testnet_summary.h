@@ -39,6 +39,12 @@ struct Agreement {
   std::optional<std::uint64_t> min_last_block;  // none when some node committed nothing
   std::uint64_t tx_committed = 0;  // transactions in blocks 0..min_last_block
   std::string first_difference;    // a sentence naming where they differ, if they do
+  // The first pair of nodes (indexes) and block index where the block hashes differ, if any.
+  struct BlockDifference {
+    std::size_t a = 0, b = 0;
+    std::uint64_t index = 0;
+  };
+  std::optional<BlockDifference> block_difference;
 };
 Agreement compare_reports(const std::vector<NodeReport>& reports);
 
