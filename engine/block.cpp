@@ -2,6 +2,9 @@
 
 #include "engine/crypto.h"
 
+#include <algorithm>
+#include <string>
+
 namespace chatter {
 
 namespace {
@@ -135,6 +138,43 @@ Block Block::decode(Reader& r) {
     b.signatures_.emplace_hint(b.signatures_.end(), key, sig);
   }
   return b;
+}
+
+namespace {
+std::string short_hex(const Bytes& b) { return to_hex(b).substr(0, 16); }
+std::string short_hex(const Hash& h) { return to_hex(h).substr(0, 16); }
+}  // namespace
+
+std::vector<std::string> block_body_differences(const BlockBody& x, const BlockBody& y) {
+  std::vector<std::string> out;
+  auto num = [&](const char* name, std::int64_t a, std::int64_t b) {
+    if (a != b) out.push_back(std::string(name) + " (" + std::to_string(a) + " vs " + std::to_string(b) + ")");
+  };
+  auto hex = [&](const char* name, const std::string& a, const std::string& b) {
+    if (a != b) out.push_back(std::string(name) + " (" + a + " vs " + b + ")");
+  };
+  num("index", static_cast<std::int64_t>(x.index), static_cast<std::int64_t>(y.index));
+  num("round_received", x.round_received, y.round_received);
+  num("timestamp", x.timestamp, y.timestamp);
+  hex("state_hash", short_hex(x.state_hash), short_hex(y.state_hash));
+  hex("frame_hash", short_hex(x.frame_hash), short_hex(y.frame_hash));
+  hex("peers_hash", short_hex(x.peers_hash), short_hex(y.peers_hash));
+  hex("prev_block_hash", short_hex(x.prev_block_hash), short_hex(y.prev_block_hash));
+  hex("snapshot_hash", short_hex(x.snapshot_hash), short_hex(y.snapshot_hash));
+  if (x.transactions != y.transactions) {
+    std::size_t first = 0;
+    while (first < std::min(x.transactions.size(), y.transactions.size()) && x.transactions[first] == y.transactions[first])
+      ++first;
+    out.push_back("transactions (" + std::to_string(x.transactions.size()) + " vs " + std::to_string(y.transactions.size()) +
+                  ", first difference at " + std::to_string(first) + ")");
+  }
+  if (x.internal_transactions != y.internal_transactions)
+    out.push_back("internal_transactions (" + std::to_string(x.internal_transactions.size()) + " vs " +
+                  std::to_string(y.internal_transactions.size()) + ")");
+  if (x.internal_transaction_receipts != y.internal_transaction_receipts)
+    out.push_back("receipts (" + std::to_string(x.internal_transaction_receipts.size()) + " vs " +
+                  std::to_string(y.internal_transaction_receipts.size()) + ")");
+  return out;
 }
 
 }  // namespace chatter

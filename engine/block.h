@@ -84,4 +84,8 @@ class Block {
   mutable std::set<PublicKey> verified_;
 };
 
+// The fields in which two block bodies differ, each as "name (a vs b)" with short hex values, in
+// field order (empty when equal): for diagnosing a safety failure (sim checks, chatter testnet).
+std::vector<std::string> block_body_differences(const BlockBody& a, const BlockBody& b);
+
 }  // namespace chatter

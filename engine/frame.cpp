@@ -1,5 +1,7 @@
 #include "engine/frame.h"
 
+#include <sstream>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -100,6 +102,56 @@ const Root* Frame::root_of(const PublicKey& k) const {
   for (const auto& root : roots)
     if (root.creator == k) return &root;
   return nullptr;
+}
+
+std::vector<std::string> frame_differences(const Frame& a, const Frame& b) {
+  std::vector<std::string> out;
+  if (a.round != b.round) out.push_back("frame round (" + std::to_string(a.round) + " vs " + std::to_string(b.round) + ")");
+  if (!(a.peers == b.peers)) out.push_back("frame peer set");
+  if (!(a.schedule == b.schedule)) out.push_back("frame schedule");
+  if (a.timestamp != b.timestamp)
+    out.push_back("frame timestamp (" + std::to_string(a.timestamp) + " vs " + std::to_string(b.timestamp) + ")");
+  if (a.events.size() != b.events.size()) {
+    out.push_back("frame events (" + std::to_string(a.events.size()) + " vs " + std::to_string(b.events.size()) + ")");
+  } else {
+    for (std::size_t i = 0; i < a.events.size(); ++i) {
+      const FrameEvent& x = a.events[i];
+      const FrameEvent& y = b.events[i];
+      if (x.event->hash() != y.event->hash() || x.round != y.round || x.lamport != y.lamport || x.witness != y.witness) {
+        std::ostringstream s;
+        s << "frame event " << i << " (" << to_hex(x.event->hash()).substr(0, 16) << " round " << x.round << " lamport "
+          << x.lamport << " witness " << x.witness << " vs " << to_hex(y.event->hash()).substr(0, 16) << " round " << y.round
+          << " lamport " << y.lamport << " witness " << y.witness << ")";
+        out.push_back(s.str());
+        break;
+      }
+    }
+  }
+  if (a.roots.size() != b.roots.size()) {
+    out.push_back("frame roots (" + std::to_string(a.roots.size()) + " vs " + std::to_string(b.roots.size()) + ")");
+    return out;
+  }
+  for (std::size_t i = 0; i < a.roots.size(); ++i) {
+    const Root& x = a.roots[i];
+    const Root& y = b.roots[i];
+    bool same = x.creator == y.creator && x.events.size() == y.events.size();
+    for (std::size_t k = 0; same && k < x.events.size(); ++k)
+      same = x.events[k].event->hash() == y.events[k].event->hash() && x.events[k].round == y.events[k].round &&
+             x.events[k].lamport == y.events[k].lamport && x.events[k].witness == y.events[k].witness;
+    if (same) continue;
+    std::ostringstream s;
+    s << "root of " << pubkey_hex(x.creator).substr(0, 10) << " (" << x.events.size() << " events";
+    if (!x.events.empty())
+      s << ", last " << to_hex(x.events.back().event->hash()).substr(0, 16) << " index " << x.events.back().event->index()
+        << " round " << x.events.back().round;
+    s << " vs " << y.events.size() << " events";
+    if (!y.events.empty())
+      s << ", last " << to_hex(y.events.back().event->hash()).substr(0, 16) << " index " << y.events.back().event->index()
+        << " round " << y.events.back().round;
+    s << ")";
+    out.push_back(s.str());
+  }
+  return out;
 }
 
 }  // namespace chatter

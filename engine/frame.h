@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/event.h"
@@ -50,5 +51,9 @@ struct Frame {
 
   const Root* root_of(const PublicKey& k) const;
 };
+
+// How two Frames differ (round, peer set, schedule, timestamp, the first differing event, each
+// differing Root), as short sentences; empty when they are equal. For diagnosing a safety failure.
+std::vector<std::string> frame_differences(const Frame& a, const Frame& b);
 
 }  // namespace chatter

@@ -19,6 +19,7 @@ const char* to_string(InsertError e) {
     case InsertError::kUnknownOtherParent: return "unknown other-parent";
     case InsertError::kDuplicate: return "duplicate event";
     case InsertError::kMalformed: return "malformed event";
+    case InsertError::kParentRoundBelowBase: return "parents' round below the graph's base";
   }
   return "unknown error";
 }
@@ -327,6 +328,8 @@ std::optional<Hash> Hashgraph::event_at(const PublicKey& creator, std::uint64_t 
 }
 
 std::int64_t Hashgraph::last_round() const { return impl_->last_round; }
+
+std::int64_t Hashgraph::base_round() const { return impl_->floor_round; }
 
 std::vector<Hash> Hashgraph::round_witnesses(std::int64_t r) const {
   std::vector<Hash> out;

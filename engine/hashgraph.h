@@ -38,12 +38,18 @@ enum class InsertError {
   kUnknownOtherParent,  // other-parent hash not in the graph
   kDuplicate,           // already inserted
   kMalformed,           // structurally invalid (for example a wire event naming an unknown peer id)
+  // After a reset (or compaction) from the Frame of round F: the event's parents have a round below
+  // F - 1, so its round cannot be computed from what the graph holds (the witnesses of those rounds
+  // were received before F and are not in the Frame). Not an error of the sender: like a parent
+  // below the base, the node fetches the ancestry (an older stored Frame) or re-synchronises.
+  kParentRoundBelowBase,
 };
 const char* to_string(InsertError e);
 
 struct InsertResult {
   InsertError error = InsertError::kNone;
   std::string detail;  // human-readable reason, for logs and replay's error line
+  std::int64_t parent_round = -1;  // with kParentRoundBelowBase: the round of the event's parents
   bool ok() const { return error == InsertError::kNone; }
 };
 
@@ -90,7 +96,9 @@ class Hashgraph {
   // carries, treats every round up to frame.round as decided and processed, and accepts new events
   // whose parents are among them (an event whose parent lies below them is refused with
   // kSelfParentNotLast / kUnknownOtherParent like any unknown parent; standing() tells it apart, and
-  // the node handles it: node_below_frame.cpp). The next Block created gets
+  // the node handles it: node_below_frame.cpp; one whose parents are of a round below
+  // frame.round - 1 is refused with kParentRoundBelowBase unless its promotion is certain, since
+  // its round depends on witnesses received before the Frame). The next Block created gets
   // `next_block_index`. The Frame's schedule becomes the graph's. Returns nullptr with a reason in
   // *error when the Frame is inconsistent (unknown creators, broken self-chains, bad signatures,
   // values contradicting the parents). The Frame's events are not written to the store (the caller
@@ -197,6 +205,9 @@ class Hashgraph {
   std::optional<Hash> event_at(const PublicKey& creator, std::uint64_t index) const;
 
   std::int64_t last_round() const;                        // -1 when empty
+  // The round of the Frame this graph was reset (or compacted) from, -1 for a graph from genesis:
+  // it places events whose parents are of round base_round() - 1 or later (kParentRoundBelowBase).
+  std::int64_t base_round() const;
   std::vector<Hash> round_witnesses(std::int64_t r) const; // insertion order
   bool round_decided(std::int64_t r) const;
   std::vector<Hash> round_received_events(std::int64_t r) const;  // consensus order once processed

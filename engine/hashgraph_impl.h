@@ -147,6 +147,7 @@ struct Hashgraph::Impl {
 
   // hashgraph_insert.cpp
   InsertResult check(const Event& e, bool preverified, std::int32_t& sp_id, std::int32_t& op_id) const;
+  bool promotion_certain(const Event& e, std::uint32_t s, std::int32_t sp_id, std::int32_t op_id, std::int32_t pr) const;
   // Gives the event its id and coordinates (lastAncestors, firstDescendants); returns the id.
   std::uint32_t push_event(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
   // `position`: where the event is in the store's insertion order; kNoPos: write it to the store now.

@@ -44,10 +44,63 @@ InsertResult Hashgraph::Impl::check(const Event& e, bool preverified, std::int32
     op_id = static_cast<std::int32_t>(*found);
   }
 
+  // A reset graph (from the Frame of round floor_round) holds every witness of the rounds from
+  // floor_round - 1 on (each is received in a later round, so it is in the Frame or after it) and
+  // every event that descends from one: rounds computed from parents of those rounds are exact. The
+  // witnesses of older rounds were received before the Frame and are gone, so for an event whose
+  // parents are older (one that stayed undetermined long: a late or crashed creator) the graph can
+  // only confirm a promotion (what it holds is a subset of the true graph, so what it sees strongly
+  // is seen strongly there too); when it finds too few witnesses, the true round may still be
+  // parentRound + 1. Such an event is refused rather than given a round that may differ from the
+  // one every other node computes, and the node brings back the ancestry it needs
+  // (node_below_frame.cpp, node_bootstrap.cpp).
+  if (floor_round >= 0) {
+    std::int32_t pr = -1;
+    if (sp_id != kNone) pr = std::max(pr, round[sp_id]);
+    if (op_id != kNone) pr = std::max(pr, round[op_id]);
+    if (pr >= 0 && pr < floor_round - 1 && !promotion_certain(e, s, sp_id, op_id, pr)) {
+      InsertResult res{InsertError::kParentRoundBelowBase,
+                       "its parents are of round " + std::to_string(pr) + ", below the round " +
+                           std::to_string(floor_round - 1) + " from which this graph (reset from the Frame of round " +
+                           std::to_string(floor_round) + ") computes rounds exactly"};
+      res.parent_round = pr;
+      return res;
+    }
+  }
+
   // Last, because it is the expensive check: malformed input is refused before it costs a verify.
   if (!preverified && !(options.verify_event ? options.verify_event(e) : e.verify()))
     return {InsertError::kBadSignature, "signature does not verify for " + pubkey_hex(e.creator())};
   return {};
+}
+
+// Whether an event of creator slot `s` with parents sp_id/op_id (not inserted yet) strongly sees a
+// supermajority of the witnesses of round pr that this graph holds: then its round is pr + 1 in
+// any graph that holds more. Computes the event's lastAncestors and the firstDescendants it would
+// set without inserting it.
+bool Hashgraph::Impl::promotion_certain(const Event& e, std::uint32_t s, std::int32_t sp_id, std::int32_t op_id,
+                                        std::int32_t pr) const {
+  const RoundInfo* prev = find_round(pr);
+  if (!prev) return false;
+  const PsView& ps = *prev->ps;
+  if (static_cast<std::int64_t>(prev->witnesses.size()) < ps.sm) return false;
+  std::vector<std::int32_t> lax(C, kNone);
+  if (sp_id != kNone) std::copy_n(&la[std::size_t(sp_id) * C], C, lax.begin());
+  if (op_id != kNone)
+    for (std::size_t p = 0; p < C; ++p) lax[p] = std::max(lax[p], la[std::size_t(op_id) * C + p]);
+  lax[s] = static_cast<std::int32_t>(e.index());
+  std::int64_t seen = 0;
+  for (std::uint32_t w : prev->witnesses) {
+    const bool descends = lax[slot[w]] >= idx[w];
+    std::int64_t count = 0;
+    for (std::uint32_t p : ps.slots) {
+      std::int32_t f = fd[std::size_t(w) * C + p];
+      if (f == kNoDescendant && p == s && descends) f = lax[s];  // this event would be the first
+      if (lax[p] >= f) ++count;
+    }
+    if (count >= ps.sm && ++seen >= ps.sm) return true;
+  }
+  return false;
 }
 
 std::uint32_t Hashgraph::Impl::push_event(EventPtr e, std::int32_t sp_id, std::int32_t op_id) {

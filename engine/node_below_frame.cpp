@@ -3,7 +3,9 @@
 // a compaction the graph holds each creator's events from some index on; an event that arrives
 // late (its creator was cut off, or crashed before sending it) can name an other-parent older than
 // that. Inserting it needs that parent's round and Lamport timestamp, which only a graph holding
-// the parent's ancestry can give. Two ways out, in this order:
+// the parent's ancestry can give. The same holds for an event whose parents are in the graph but
+// of a round below the base's round - 1 (kParentRoundBelowBase: the witnesses its round depends on
+// were received before the base and are gone). Two ways out, in this order:
 //  - the store holds the parent (this node compacted its graph, or restarted from its store): the
 //    graph is rebuilt from an older stored Frame that holds it, the rounds in between replayed in
 //    memory and checked against the stored Frames (Node::Impl::graph_from_older_frame), and the
@@ -35,6 +37,8 @@ std::size_t Node::Impl::handle_below_frame(std::int64_t now) {
   std::vector<WireEvent> pending;
   pending.swap(below_frame);
   below_frame_keys.clear();
+  const std::int64_t parent_round = below_frame_parent_round;
+  below_frame_parent_round = std::numeric_limits<std::int64_t>::max();
   if (const auto needed = stored_parent(pending.front())) {
     // A rebuild replays up to kMaxReplayRounds rounds: at most one per 2 x the sync timeout, so
     // that a Byzantine creator naming ancient parents again and again cannot keep the node
@@ -45,7 +49,11 @@ std::size_t Node::Impl::handle_below_frame(std::int64_t now) {
     std::uint64_t missing = 0, replayed = 0;
     auto g = graph_from_older_frame(
         graph->last_consensus_round().value_or(-1), graph->next_block_index(),
-        [&](const Hashgraph& c, std::uint64_t) { return c.contains(*needed); }, &events, &missing, &replayed);
+        [&](const Hashgraph& c, std::uint64_t) {
+          return c.contains(*needed) && (parent_round == std::numeric_limits<std::int64_t>::max() ||
+                                         c.base_round() < 0 || c.base_round() - 1 <= parent_round);
+        },
+        &events, &missing, &replayed);
     if (g) {
       graph = std::move(g);
       rebuild_slots();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 
 #include <algorithm>
 #include <map>
@@ -133,6 +134,9 @@ struct Node::Impl {
   // ---- events whose parent lies below the graph's base (node_below_frame.cpp) ----
   std::vector<WireEvent> below_frame;  // refused for that reason in the current call (bounded)
   std::set<std::pair<std::uint32_t, std::uint64_t>> below_frame_keys;  // (creator id, index) of those
+  // The lowest parent round among those refused with kParentRoundBelowBase (INT64_MAX: none): a
+  // rebuilt graph must place it (base_round() - 1 at most).
+  std::int64_t below_frame_parent_round = std::numeric_limits<std::int64_t>::max();
   std::int64_t resync_not_before = 0, resync_backoff = 0, deepen_not_before = 0;
   std::size_t handle_below_frame(std::int64_t now);
   std::optional<Hash> stored_parent(const WireEvent& w) const;
@@ -211,6 +215,17 @@ struct Node::Impl {
       InsertResult r = graph->resolve_wire(w, e);
       if (r.ok()) r = graph->insert(e);
       if (r.error == InsertError::kDuplicate) continue;
+      if (r.error == InsertError::kParentRoundBelowBase) {
+        // Its parents are in the graph but too old for its round to be computed here: kept for
+        // handle_below_frame(), which rebuilds the graph from an older Frame.
+        ++stats.parent_below_frame;
+        below_frame_parent_round = std::min(below_frame_parent_round, r.parent_round);
+        if (below_frame.size() < cfg.sync_limit) {
+          below_frame.push_back(w);
+          below_frame_keys.insert({w.creator_id, w.index});
+        }
+        continue;
+      }
       if (!r.ok()) {
         if (r.error == InsertError::kSelfParentNotLast || r.error == InsertError::kUnknownOtherParent) {
           const Hashgraph::Standing st = graph->standing(w);
@@ -269,7 +284,18 @@ struct Node::Impl {
     }
     b.block_signatures = std::move(own_signatures);
     own_signatures.clear();
-    InsertResult r = graph->insert(Event::create(std::move(b), cfg.key), true);
+    auto e = std::make_shared<const Event>(Event::create(std::move(b), cfg.key));
+    InsertResult r = graph->insert(e, true);
+    if (r.error == InsertError::kParentRoundBelowBase) {
+      // Both parents are too old for this graph to give the event its round (the peer's head is a
+      // Root event of a creator silent since, and this node has no recent event of its own, as
+      // right after a fast-forward): no event this time; the next sync with a peer whose head is
+      // recent creates it. What it would have carried goes back, in order.
+      const EventBody& body = e->body();
+      for (auto it = body.transactions.rbegin(); it != body.transactions.rend(); ++it) pool.push_front(*it);
+      own_signatures.insert(own_signatures.begin(), body.block_signatures.begin(), body.block_signatures.end());
+      return;
+    }
     CHATTER_INVARIANT(r.ok());
     ++stats.events_created;
   }

@@ -89,12 +89,21 @@ void Simulation::check_commits(std::size_t i) {
       std::string detail = "bodies differ";
       if (g.state_hash != mine.state_hash)
         detail = "state hash " + to_hex(mine.state_hash) + " vs " + to_hex(g.state_hash);
-      if (theirs && theirs->body().transactions != mine.transactions)
-        detail = "transactions differ (" + std::to_string(mine.transactions.size()) + " vs " +
-                 std::to_string(theirs->body().transactions.size()) + ")";
-      else if (theirs && theirs->body().round_received != mine.round_received)
-        detail = "round received " + std::to_string(mine.round_received) + " vs " +
-                 std::to_string(theirs->body().round_received);
+      if (theirs) {
+        auto diffs = block_body_differences(mine, theirs->body());
+        if (mine.frame_hash != theirs->body().frame_hash) {
+          const auto fm = n.store.get_frame(mine.round_received);
+          const auto ft = nodes_[g.first_node]->store.get_frame(theirs->body().round_received);
+          if (fm && ft) {
+            const auto fd = frame_differences(*fm, *ft);
+            diffs.insert(diffs.end(), fd.begin(), fd.end());
+          }
+        }
+        if (!diffs.empty()) {
+          detail = "differs in";
+          for (std::size_t k = 0; k < diffs.size(); ++k) detail += (k ? "; " : " ") + diffs[k];
+        }
+      }
       return fail(who + " committed block " + std::to_string(idx) + " " + to_hex(h) + " but node" +
                   std::to_string(g.first_node) + " committed " + to_hex(g.hash) +
                   " at that index: " + detail + " (t=" + std::to_string(now_) + " ns)");
@@ -179,6 +188,9 @@ void Simulation::finish() {
     sum.parent_below_frame = s.parent_below_frame;
     sum.graph_deepened = s.graph_deepened;
     sum.below_frame_resyncs = s.below_frame_resyncs;
+    sum.older_frame_rebuilds_all =
+        n->past_older_frame_rebuilds + (s.bootstrap_replayed_rounds > 0 ? 1 : 0) + s.graph_deepened;
+    sum.parent_below_frame_all = n->past_parent_below_frame + s.parent_below_frame;
     sum.anchor_block = s.anchor_block;
     sum.snapshot_anchor = s.snapshot_anchor;
     sum.chunks_fetched = s.catch_up_chunks_fetched;

@@ -85,6 +85,9 @@ struct SimNode {
   Clock clock;                             // clock-drift (identity when off)
   std::unique_ptr<Byzantine> byzantine;    // set for a Byzantine validator
   std::optional<std::uint64_t> seen_last;  // last block index already checked
+  // Older-Frame rebuilds (restarts that replayed rounds, graph_deepened) and events met with a
+  // parent below the base, summed over the processes that crashed (NodeStats counts one process).
+  std::uint64_t past_older_frame_rebuilds = 0, past_parent_below_frame = 0;
   std::uint64_t fast_forwards_seen = 0;
   std::optional<Key> pending_tick;
   std::int64_t last_commit_ns = -1;

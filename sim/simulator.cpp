@@ -363,6 +363,11 @@ void Simulation::crash(std::size_t i, std::int64_t down_ns, bool lose_in_flight)
   if (lose_in_flight)
     for (auto it = queue_.begin(); it != queue_.end();)
       it = it->second.kind == Item::Kind::kDeliver && it->second.from == i ? queue_.erase(it) : std::next(it);
+  {
+    const NodeStats s = n.node->stats();
+    n.past_older_frame_rebuilds += (s.bootstrap_replayed_rounds > 0 ? 1 : 0) + s.graph_deepened;
+    n.past_parent_below_frame += s.parent_below_frame;
+  }
   n.node.reset();
   n.down = true;
   ++n.crashes;

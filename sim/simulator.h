@@ -208,6 +208,9 @@ struct SimNodeSummary {
   // Of its current process (NodeStats): events below its graph's base, events with a parent below
   // it, graph rebuilds from an older stored Frame for them, fast-forwards again for them.
   std::uint64_t events_below_frame = 0, parent_below_frame = 0, graph_deepened = 0, below_frame_resyncs = 0;
+  // Over all its processes (crashed ones too): graph rebuilds from an older stored Frame (restarts
+  // that replayed rounds, and graph_deepened), and events met with a parent below the base.
+  std::uint64_t older_frame_rebuilds_all = 0, parent_below_frame_all = 0;
   std::string bootstrap_warning;                // at its last restart (NodeStats)
   std::optional<std::uint64_t> anchor_block, snapshot_anchor;
   // Chunked transfer (NodeStats catch_up_*; of the node's current process).

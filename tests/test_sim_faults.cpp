@@ -236,7 +236,7 @@ TEST_CASE(
     CHECK_FALSE(r.safety_ok);
     CHECK(r.failure.find("safety: ") == 0);
     CHECK(r.failure.find("block 3") != std::string::npos);
-    CHECK(r.failure.find("state hash") != std::string::npos);
+    CHECK(r.failure.find("differs in state_hash (") != std::string::npos);
     if (failing == 0) {
       failing = seed;
       hash = r.trace_hash;
