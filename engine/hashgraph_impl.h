@@ -128,6 +128,9 @@ struct Hashgraph::Impl {
   // Processing stops after this round while a restart tries an older Frame (finish_replay() lifts it).
   std::int64_t process_cap = std::numeric_limits<std::int64_t>::max();
   std::uint32_t base_events = 0;  // ids below this came with the Frame of a reset (or compact())
+  // Peer-set changes (Hashgraph::apply_receipts): the round whose Block carries internal
+  // transactions and waits for the application's receipts; no later round is processed until then.
+  std::optional<std::int64_t> awaiting;
 
   // ---- helpers ----
   const PsView& ps_at(std::int64_t r) const;
@@ -174,7 +177,9 @@ struct Hashgraph::Impl {
 
   // hashgraph_compact.cpp: the graph rebuilt from the kept Frame of round `base`, with every event
   // not received by `base` replayed into it; nullptr (and the reason) when some cannot be.
-  std::unique_ptr<Impl> compacted(const KeptFrame& base, std::string* why) const;
+  // `schedule_override`: rebuild with this schedule instead of the current one (apply_receipts).
+  std::unique_ptr<Impl> compacted(const KeptFrame& base, std::string* why,
+                                  const PeerSchedule* schedule_override = nullptr) const;
 };
 
 }  // namespace chatter
