@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <map>
 #include <string>
 
@@ -52,9 +54,12 @@ void check_common(const SimResult& r) {
     const SimNodeSummary& n = r.nodes[i];
     CAPTURE(i);
     if (!n.last_block_index) continue;
-    const std::uint64_t first = *n.last_block_index + 1 - n.block_hashes.size();
-    for (std::size_t k = 0; k < n.block_hashes.size(); ++k) {
-      auto [it, fresh] = by_index.emplace(first + k, n.block_hashes[k]);
+    // The blocks it committed (from 0, or from the block it fast-forwarded to last) end its list.
+    const std::uint64_t first = n.fast_forward_block.value_or(0);
+    REQUIRE(*n.last_block_index + 1 - first <= n.block_hashes.size());
+    const std::size_t skip = n.block_hashes.size() - static_cast<std::size_t>(*n.last_block_index + 1 - first);
+    for (std::size_t k = skip; k < n.block_hashes.size(); ++k) {
+      auto [it, fresh] = by_index.emplace(first + (k - skip), n.block_hashes[k]);
       if (!fresh) CHECK(it->second == n.block_hashes[k]);
     }
     for (std::size_t j = 0; j < i; ++j)
@@ -99,6 +104,7 @@ SimOptions base(std::size_t nodes, std::uint64_t seed, std::int64_t seconds) {
   o.seed = seed;
   o.duration_ns = seconds * kSecond;
   o.tx_per_s = 100;
+  if (std::getenv("CHATTER_MEMBERSHIP_LOG")) o.log = &std::cerr;  // to reproduce a failure
   return o;
 }
 
