@@ -7,11 +7,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <functional>
 #include <map>
+#include <tuple>
 #include <string>
 
 #include "engine/crypto.h"
+#include "engine/hashgraph.h"
 #include "engine/messages.h"
+#include "engine/rng.h"
 #include "engine/node.h"
 #include "sim/simulator.h"
 #include "store/inmem_store.h"
@@ -561,4 +565,163 @@ TEST_CASE("membership messages: malformed JoinRequest and JoinResponse bytes are
   ff.peer_set_proof.push_back(ff.peer_set_proof[0]);
   const Bytes fb = encode(ff);
   CHECK_THROWS_AS(decode_payload(8, fb.data(), fb.size()), DecodeError);
+}
+
+// ---- the graph recomputes what a change alters (Hashgraph::apply_receipts) ----
+
+namespace {
+
+// A seeded gossip graph among 5 creators in which creator 4 asks to be removed (a PEER_REMOVE of
+// itself in its event at creation step `itx_at`); every creator keeps creating events.
+std::vector<EventPtr> removal_graph(std::size_t events, std::size_t itx_at, std::uint64_t seed) {
+  std::vector<KeyPair> keys;
+  for (int i = 0; i < 5; ++i) keys.push_back(key_of(i));
+  std::vector<std::optional<Hash>> last(5);
+  std::vector<std::uint64_t> next(5, 0);
+  std::vector<EventPtr> out;
+  Rng rng(seed);
+  auto make = [&](std::size_t c, std::optional<Hash> other, bool itx) {
+    EventBody b;
+    b.creator = keys[c].public_key();
+    b.self_parent = last[c];
+    b.other_parent = other;
+    b.index = next[c]++;
+    b.timestamp = static_cast<std::int64_t>(out.size());
+    b.transactions = {to_bytes("t" + std::to_string(out.size()))};
+    if (itx) {
+      InternalTransaction tx;
+      tx.type = InternalTransactionType::kPeerRemove;
+      tx.peer = peer_of(4);
+      tx.sign(keys[4]);
+      b.internal_transactions = {tx};
+    }
+    auto e = std::make_shared<const Event>(Event::create(std::move(b), keys[c]));
+    last[c] = e->hash();
+    out.push_back(e);
+  };
+  for (std::size_t c = 0; c < 5; ++c) make(c, std::nullopt, false);
+  while (out.size() < events) {
+    const std::size_t c = static_cast<std::size_t>(rng.below(5));
+    std::size_t o = static_cast<std::size_t>(rng.below(4));
+    if (o >= c) ++o;
+    make(c, last[o], out.size() == itx_at);
+  }
+  return out;
+}
+
+// Runs consensus, committing every block: receipts accept every internal transaction.
+// `on_wait` sees the graph each time processing waits for receipts.
+void drive(Hashgraph& g, std::vector<Block>& blocks, const std::function<void(const Hashgraph&)>& on_wait = {}) {
+  for (;;) {
+    g.run_consensus();
+    for (Block& b : g.take_new_blocks()) blocks.push_back(std::move(b));
+    if (!g.awaiting_receipts()) return;
+    if (on_wait) on_wait(g);
+    Block& b = blocks.back();
+    REQUIRE(b.body().round_received == *g.awaiting_receipts());
+    for (const auto& tx : b.body().internal_transactions) b.mutable_body().internal_transaction_receipts.push_back({tx, true});
+    REQUIRE(g.apply_receipts(b));
+  }
+}
+
+struct Outcome {
+  std::vector<Hash> order;
+  std::map<Hash, std::tuple<std::int64_t, bool, std::optional<std::int64_t>>> values;  // round, witness, rr
+  std::vector<std::vector<Bytes>> block_txs;
+  PeerSchedule schedule;
+};
+
+Outcome outcome_of(const Hashgraph& g, const std::vector<EventPtr>& events, const std::vector<Block>& blocks) {
+  Outcome o;
+  o.order = g.consensus_events();
+  for (const EventPtr& e : events)
+    if (auto i = g.info(e->hash())) o.values[e->hash()] = {i->round, i->witness, i->round_received};
+  for (const Block& b : blocks) o.block_txs.push_back(b.body().transactions);
+  o.schedule = g.schedule();
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("membership: a change applied after events of round RR + 6 exist gives what the final schedule gives") {
+  const std::vector<EventPtr> events = removal_graph(1400, 60, 5);
+  const PeerSet genesis = set_of({0, 1, 2, 3, 4});
+
+  // A: every event inserted before consensus runs: when round RR is processed the graph already
+  // holds rounds far beyond RR + 6, computed with the old set.
+  InmemStore sa;
+  Hashgraph a(PeerSchedule(genesis), sa);
+  for (const EventPtr& e : events) REQUIRE(a.insert(e).ok());
+  std::vector<Block> blocks_a;
+  std::int64_t waited_rr = -1, top_when_waiting = -1;
+  drive(a, blocks_a, [&](const Hashgraph& g) {
+    waited_rr = *g.awaiting_receipts();
+    top_when_waiting = g.last_round();
+  });
+  REQUIRE(waited_rr >= 0);
+  CHECK(top_when_waiting >= waited_rr + PeerSchedule::kEffectDelay + 2);
+  REQUIRE(a.schedule().entries().size() == 2);
+  CHECK(a.schedule().entries().rbegin()->first == waited_rr + PeerSchedule::kEffectDelay);
+  CHECK(a.schedule().at(waited_rr + 6) == set_of({0, 1, 2, 3}));
+
+  // B: consensus after every insertion, receipts applied as soon as asked (a node with a fast app).
+  InmemStore sb;
+  Hashgraph b(PeerSchedule(genesis), sb);
+  std::vector<Block> blocks_b;
+  for (const EventPtr& e : events) {
+    REQUIRE(b.insert(e).ok());
+    drive(b, blocks_b);
+  }
+
+  // C: the final schedule from the start (the spec with the final schedule).
+  PeerSchedule final_schedule(genesis);
+  final_schedule.add(waited_rr + PeerSchedule::kEffectDelay, set_of({0, 1, 2, 3}));
+  InmemStore sc;
+  Hashgraph c(final_schedule, sc);
+  for (const EventPtr& e : events) REQUIRE(c.insert(e).ok());
+  std::vector<Block> blocks_c;
+  drive(c, blocks_c);
+
+  const Outcome oa = outcome_of(a, events, blocks_a), ob = outcome_of(b, events, blocks_b), oc = outcome_of(c, events, blocks_c);
+  CHECK(oa.schedule == final_schedule);
+  CHECK(ob.schedule == final_schedule);
+  // A and B were rebuilt from the Frame of RR: their in-memory consensus order starts there and
+  // they no longer hold the events received before it. What they hold must equal C's.
+  auto same_as_c = [&](const Outcome& o) {
+    REQUIRE(o.order.size() > 300);
+    REQUIRE(o.order.size() <= oc.order.size());
+    CHECK(std::equal(o.order.begin(), o.order.end(), oc.order.end() - static_cast<std::ptrdiff_t>(o.order.size())));
+    std::size_t compared = 0, above = 0;
+    for (const auto& [h, v] : o.values) {
+      auto it = oc.values.find(h);
+      REQUIRE(it != oc.values.end());
+      // Roots below the Frame of RR (received by RR) carry no round received in a reset graph.
+      if (std::get<2>(it->second) && *std::get<2>(it->second) < waited_rr && !std::get<2>(v)) continue;
+      CAPTURE(std::get<0>(v));
+      CAPTURE(std::get<0>(it->second));
+      CAPTURE(std::get<1>(v));
+      CAPTURE(std::get<1>(it->second));
+      CAPTURE(std::get<2>(v).value_or(-9));
+      CAPTURE(std::get<2>(it->second).value_or(-9));
+      CAPTURE(waited_rr);
+      CHECK(it->second == v);
+      ++compared;
+      if (std::get<0>(v) >= waited_rr + PeerSchedule::kEffectDelay) ++above;
+    }
+    CHECK(compared > 300);
+    CHECK(above > 100);
+    CHECK(o.block_txs == oc.block_txs);
+  };
+  same_as_c(oa);
+  same_as_c(ob);
+  // And the change is real: creator 4 makes no witness from RR + 6 on, but did before.
+  bool before = false, after = false;
+  for (const EventPtr& e : events) {
+    if (e->creator() != key_of(4).public_key()) continue;
+    const auto i = a.info(e->hash());
+    if (!i || !i->witness) continue;
+    (i->round >= waited_rr + 6 ? after : before) = true;
+  }
+  CHECK(before);
+  CHECK_FALSE(after);
 }
