@@ -154,7 +154,7 @@ nlohmann::ordered_json run(const Options& o) {
     if (std::holds_alternative<PositionRequest>(req)) {
       answer = PositionResponse{e.to, anchor.index(), body.round_received, body.snapshot_hash};
     } else if (std::holds_alternative<FastForwardRequest>(req)) {
-      FastForwardResponse ff{e.to, true, anchor, frame, {}, {}};
+      FastForwardResponse ff{e.to, true, anchor, frame, {}, {}, {}};
       if (chunked)
         ff.manifest = manifest;
       else

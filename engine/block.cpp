@@ -1,9 +1,9 @@
 #include "engine/block.h"
 
-#include "engine/crypto.h"
-
 #include <algorithm>
 #include <string>
+
+#include "engine/crypto.h"
 
 namespace chatter {
 
@@ -175,6 +175,45 @@ std::vector<std::string> block_body_differences(const BlockBody& x, const BlockB
     out.push_back("receipts (" + std::to_string(x.internal_transaction_receipts.size()) + " vs " +
                   std::to_string(y.internal_transaction_receipts.size()) + ")");
   return out;
+}
+
+bool has_accepted_receipt(const BlockBody& block) {
+  for (const auto& rc : block.internal_transaction_receipts)
+    if (rc.accepted) return true;
+  return false;
+}
+
+bool apply_peer_changes(PeerSchedule& schedule, const BlockBody& block) {
+  if (schedule.empty() || block.round_received < 0) return false;
+  const std::int64_t at = block.round_received + PeerSchedule::kEffectDelay;
+  const PeerSet& base = schedule.at(at);
+  std::vector<Peer> peers = base.peers();
+  bool changed = false;
+  for (const auto& rc : block.internal_transaction_receipts) {
+    if (!rc.accepted) continue;
+    const InternalTransaction& tx = rc.transaction;
+    if (std::find(block.internal_transactions.begin(), block.internal_transactions.end(), tx) ==
+        block.internal_transactions.end())
+      continue;  // a receipt for a transaction the block does not hold
+    if (!tx.verify()) continue;
+    auto it = std::find_if(peers.begin(), peers.end(), [&](const Peer& p) { return p.pub_key == tx.peer.pub_key; });
+    if (tx.type == InternalTransactionType::kPeerAdd) {
+      if (it != peers.end()) continue;
+      const std::uint32_t id = tx.peer.id();
+      if (std::any_of(peers.begin(), peers.end(), [&](const Peer& p) { return p.id() == id; })) continue;
+      peers.push_back(tx.peer);
+      changed = true;
+    } else if (tx.type == InternalTransactionType::kPeerRemove) {
+      if (it == peers.end() || peers.size() <= 1) continue;
+      peers.erase(it);
+      changed = true;
+    }
+  }
+  if (!changed) return false;
+  PeerSet next(std::move(peers));
+  if (next == base) return false;
+  schedule.add(at, std::move(next));
+  return true;
 }
 
 }  // namespace chatter

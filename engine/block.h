@@ -88,4 +88,16 @@ class Block {
 // field order (empty when equal): for diagnosing a safety failure (sim checks, chatter testnet).
 std::vector<std::string> block_body_differences(const BlockBody& a, const BlockBody& b);
 
+// Peer-set changes (spec/consensus.md, "Peer sets"; issue 7). The change a committed block makes to
+// the schedule: for each receipt, in order, that the application accepted and whose transaction is
+// one of the block's internal transactions and verifies (signed by the peer it names), PEER_ADD
+// appends the peer to the set and PEER_REMOVE removes it. No-ops: adding a member, removing a
+// non-member, an add whose peer id collides with a member's, a removal that would empty the set.
+// The base is the set in effect at round_received + 6 and the result takes effect there
+// (PeerSchedule::kEffectDelay). Returns true when the schedule changed (then `schedule` holds the
+// new entry). Deterministic and idempotent: every node applies it to the same committed block.
+bool apply_peer_changes(PeerSchedule& schedule, const BlockBody& block);
+// True when the block carries an accepted receipt (whether or not it changes the set).
+bool has_accepted_receipt(const BlockBody& block);
+
 }  // namespace chatter

@@ -451,4 +451,15 @@ std::vector<EventPtr> Hashgraph::events_beyond_from_store(const std::vector<std:
 
 const PeerSchedule& Hashgraph::schedule() const { return impl_->schedule; }
 
+std::uint64_t Hashgraph::undetermined_of(const PublicKey& creator) const {
+  const Impl& m = *impl_;
+  auto it = m.slot_of.find(creator);
+  if (it == m.slot_of.end() || m.chain[it->second].empty()) return 0;
+  const std::uint32_t s = it->second;
+  const std::int64_t last = m.chain_base[s] + static_cast<std::int64_t>(m.chain[s].size()) - 1;
+  const std::int32_t lc = m.last_consensus_of[s];
+  const std::int64_t done = lc == Impl::kNone ? m.chain_base[s] - 1 : m.idx[static_cast<std::size_t>(lc)];
+  return last > done ? static_cast<std::uint64_t>(last - done) : 0;
+}
+
 }  // namespace chatter

@@ -160,6 +160,22 @@ class Hashgraph {
   // The index the next Block created will get.
   std::uint64_t next_block_index() const;
 
+  // Peer-set changes (spec "Peer sets"; issue 7). A Block whose events carry internal transactions
+  // may change the schedule from round_received + 6, and which changes are accepted is the
+  // application's answer (its receipts), so after processing such a round the graph processes no
+  // later round (fame is still decided) until apply_receipts() is given that Block as committed,
+  // receipts filled in. When the receipts change the set (apply_peer_changes), the schedule gets
+  // the new entry (also written to the store) and the graph is rebuilt from the Frame of that
+  // round, replaying every event not yet received (compact()'s replay), so every round above it has
+  // the rounds, witnesses and fame that the new schedule gives, whether this node held events of
+  // round_received + 6 or later before it processed the round or not. Also valid right after a
+  // reset from that round's Frame (fast-forward, restart), to apply the Block the Frame belongs to.
+  // False (nothing changes, reason in *why) when `committed` is not the round waited for / the
+  // last processed one.
+  bool apply_receipts(const Block& committed, std::string* why = nullptr);
+  // The round whose receipts processing waits for (nullopt: none).
+  std::optional<std::int64_t> awaiting_receipts() const;
+
   // Decides fame, round received, and processes decided rounds in order (appending to the consensus
   // order, building Frames and Blocks). Cheap when nothing changed.
   void run_consensus();
@@ -223,6 +239,8 @@ class Hashgraph {
   // Root events. After compact() or a reset it does not grow with the length of history.
   std::size_t rounds_held() const;
   std::uint64_t undetermined_count() const;
+  // Events of `creator` not yet received (after its last consensus event): NodeConfig::suspend_limit.
+  std::uint64_t undetermined_of(const PublicKey& creator) const;
   // Undetermined events that carry transactions or internal transactions (blocks still to come).
   std::uint64_t undetermined_payload_count() const;
   // The events this graph holds beyond `known` (for each creator slot of known_creators(), the

@@ -147,7 +147,7 @@ std::uint64_t Hashgraph::Impl::resume_position(std::int64_t r) const {
 std::string Hashgraph::resume_key(std::int64_t round) { return "resume:" + std::to_string(round); }
 
 void Hashgraph::Impl::process_decided_rounds() {
-  while (next_process <= last_round && next_process <= process_cap && rnd(next_process).decided) {
+  while (!awaiting && next_process <= last_round && next_process <= process_cap && rnd(next_process).decided) {
     const std::int64_t r = next_process;
     RoundInfo& R = rnd(r);
     // Consensus order: Lamport timestamp, ties broken by the event hash as bytes.
@@ -178,6 +178,10 @@ void Hashgraph::Impl::process_decided_rounds() {
     }
     store.append_consensus_events(hashes);
     make_block(f);
+    // A Block with internal transactions may change the peer set from round r + 6: nothing after r
+    // is processed until the application's receipts are in (Hashgraph::apply_receipts).
+    for (const FrameEvent& fe : f.events)
+      if (!fe.event->body().internal_transactions.empty()) awaiting = r;
     store.put_frame(f);
     // Where a restart from this Frame resumes re-inserting stored events (Hashgraph::resume_key).
     Writer w;

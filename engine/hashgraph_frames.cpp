@@ -44,6 +44,15 @@ Frame Hashgraph::Impl::build_frame(std::int64_t r) const {
     has_root[s] = 1;
     f.roots.push_back(build_root(s, last_consensus_of[s]));
   }
+  // Creators outside PS(r) with consensus events (validators that left, or joined for a later
+  // round): a Root too, so that a graph reset from this Frame knows where their chains stand and
+  // never takes their old events for new ones (a removed validator that comes back, issue 7).
+  // With a fixed peer set there are none, and the Frame is what spec/consensus.md describes.
+  for (std::uint32_t s = 0; s < C; ++s) {
+    if (has_root[s] || last_consensus_of[s] == kNone) continue;
+    has_root[s] = 1;
+    f.roots.push_back(build_root(s, last_consensus_of[s]));
+  }
   std::sort(f.roots.begin(), f.roots.end(),
             [](const Root& a, const Root& b) { return a.creator < b.creator; });
 

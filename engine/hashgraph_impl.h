@@ -3,6 +3,7 @@
 // beyond one lookup per parent.
 #pragma once
 
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -128,6 +129,9 @@ struct Hashgraph::Impl {
   // Processing stops after this round while a restart tries an older Frame (finish_replay() lifts it).
   std::int64_t process_cap = std::numeric_limits<std::int64_t>::max();
   std::uint32_t base_events = 0;  // ids below this came with the Frame of a reset (or compact())
+  // Peer-set changes (Hashgraph::apply_receipts): the round whose Block carries internal
+  // transactions and waits for the application's receipts; no later round is processed until then.
+  std::optional<std::int64_t> awaiting;
 
   // ---- helpers ----
   const PsView& ps_at(std::int64_t r) const;
@@ -151,7 +155,10 @@ struct Hashgraph::Impl {
   // Gives the event its id and coordinates (lastAncestors, firstDescendants); returns the id.
   std::uint32_t push_event(EventPtr e, std::int32_t sp_id, std::int32_t op_id);
   // `position`: where the event is in the store's insertion order; kNoPos: write it to the store now.
-  void add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, std::uint64_t position = kNoPos);
+  // `known_round`: the round this event has in a graph that could compute it (compacted(): the
+  // graph being rebuilt, for an event whose parents are older than the new base allows).
+  void add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, std::uint64_t position = kNoPos,
+           std::optional<std::int32_t> known_round = std::nullopt);
   // The store position from which a restart from the Frame of round r must re-insert events.
   std::uint64_t resume_position(std::int64_t r) const;
 
@@ -175,7 +182,9 @@ struct Hashgraph::Impl {
 
   // hashgraph_compact.cpp: the graph rebuilt from the kept Frame of round `base`, with every event
   // not received by `base` replayed into it; nullptr (and the reason) when some cannot be.
-  std::unique_ptr<Impl> compacted(const KeptFrame& base, std::string* why) const;
+  // `schedule_override`: rebuild with this schedule instead of the current one (apply_receipts).
+  std::unique_ptr<Impl> compacted(const KeptFrame& base, std::string* why,
+                                  const PeerSchedule* schedule_override = nullptr) const;
 };
 
 }  // namespace chatter

@@ -146,7 +146,8 @@ std::uint32_t Hashgraph::Impl::push_event(EventPtr e, std::int32_t sp_id, std::i
   return id;
 }
 
-void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, std::uint64_t position) {
+void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, std::uint64_t position,
+                          std::optional<std::int32_t> known_round) {
   const std::uint32_t s = slot_of.at(e->creator());
   const std::uint32_t id = push_event(e, sp_id, op_id);
 
@@ -167,7 +168,10 @@ void Hashgraph::Impl::add(EventPtr e, std::int32_t sp_id, std::int32_t op_id, st
     const PsView& ps = *prev.ps;
     std::int64_t seen = 0;
     r = pr;
-    if (static_cast<std::int64_t>(prev.witnesses.size()) >= ps.sm) {
+    if (known_round) {
+      CHATTER_INVARIANT(*known_round == pr || *known_round == pr + 1);
+      r = *known_round;
+    } else if (static_cast<std::int64_t>(prev.witnesses.size()) >= ps.sm) {
       for (std::uint32_t w : prev.witnesses) {
         if (strongly_sees(id, w, ps) && ++seen >= ps.sm) {
           r = pr + 1;

@@ -50,6 +50,8 @@ const char* to_string(MessageType t) {
     case MessageType::kFastForwardResponse: return "FastForwardResponse";
     case MessageType::kSnapshotChunkRequest: return "SnapshotChunkRequest";
     case MessageType::kSnapshotChunkResponse: return "SnapshotChunkResponse";
+    case MessageType::kJoinRequest: return "JoinRequest";
+    case MessageType::kJoinResponse: return "JoinResponse";
   }
   return "unknown";
 }
@@ -88,11 +90,19 @@ void encode_payload(const Message& m, Writer& w) {
               msg.manifest->encode(w);
             else
               w.bytes(msg.snapshot);
+            encode_seq(w, msg.peer_set_proof);
           }
         } else if constexpr (std::is_same_v<T, SnapshotChunkRequest>) {
           w.u64(msg.block_index);
           w.fixed(msg.snapshot_hash);
           w.u64(msg.chunk_index);
+        } else if constexpr (std::is_same_v<T, JoinRequest>) {
+          msg.tx.encode(w);
+        } else if constexpr (std::is_same_v<T, JoinResponse>) {
+          w.boolean(msg.accepted);
+          w.i64(msg.accepted_round);
+          msg.peers.encode(w);
+          w.str(msg.reason);
         } else {
           static_assert(std::is_same_v<T, SnapshotChunkResponse>);
           w.u64(msg.block_index);
@@ -155,6 +165,11 @@ Message decode_payload(MessageType type, Reader& r) {
           m.manifest = SnapshotManifest::decode(r);
         else
           throw DecodeError("FastForwardResponse: unknown snapshot form");
+        // A block is at least its body's fixed fields and three counts, and a signature count.
+        m.peer_set_proof = decode_seq<Block>(r, 8 + 8 + 8 + 4 + 4 * 32 + 3 * 4 + 4);
+        for (std::size_t i = 1; i < m.peer_set_proof.size(); ++i)
+          if (m.peer_set_proof[i].index() <= m.peer_set_proof[i - 1].index())
+            throw DecodeError("FastForwardResponse: peer-set proof blocks not in increasing index order");
       }
       return m;
     }
@@ -176,6 +191,21 @@ Message decode_payload(MessageType type, Reader& r) {
       if (st > 2) throw DecodeError("SnapshotChunkResponse: unknown status");
       m.status = static_cast<ChunkStatus>(st);
       if (m.status == ChunkStatus::kOk) m.bytes = r.bytes();
+      return m;
+    }
+    case MessageType::kJoinRequest: {
+      JoinRequest m;
+      m.from_id = from;
+      m.tx = InternalTransaction::decode(r);
+      return m;
+    }
+    case MessageType::kJoinResponse: {
+      JoinResponse m;
+      m.from_id = from;
+      m.accepted = r.boolean();
+      m.accepted_round = r.i64();
+      m.peers = PeerSet::decode(r);
+      m.reason = r.str();
       return m;
     }
   }

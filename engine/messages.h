@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -76,6 +77,12 @@ struct FastForwardResponse {
   Frame frame;
   Bytes snapshot;
   std::optional<SnapshotManifest> manifest;
+  // Proven peer-set history (issue 7): the committed blocks, in increasing index and below
+  // `block`, whose receipts changed the peer set, each signed by more than TrustCount of the set
+  // before it. The requester walks them from the schedule it trusts (skipping those it has
+  // applied already), checking each block's signatures against the set in effect at its round and
+  // applying its receipts, and requires the result to be the Frame's schedule.
+  std::vector<Block> peer_set_proof;
 };
 
 // "Send me chunk `chunk_index` of the snapshot of block `block_index` whose snapshot_hash is
@@ -100,6 +107,26 @@ struct SnapshotChunkResponse {
   Bytes bytes;  // only with kOk
 };
 
+// Dynamic membership (issue 7). A node outside the peer set asks a validator to add it: `tx` is a
+// PEER_ADD of the sender's own peer, signed by it. The validator checks tx.verify(), the type and
+// that from_id is tx.peer.id(), submits it in its next event, and answers once the block holding
+// it is committed.
+struct JoinRequest {
+  std::uint32_t from_id = 0;
+  InternalTransaction tx;
+};
+// accepted: the application's receipt; accepted_round: the round received of the block that holds
+// the change (it takes effect at accepted_round + 6); peers: the set in effect from then; reason:
+// why it was refused (empty when accepted). The joiner takes none of it on trust: it becomes a
+// validator only when its own verified schedule says so.
+struct JoinResponse {
+  std::uint32_t from_id = 0;
+  bool accepted = false;
+  std::int64_t accepted_round = -1;
+  PeerSet peers;
+  std::string reason;
+};
+
 enum class MessageType : std::uint8_t {
   kSyncRequest = 1,
   kSyncResponse = 2,
@@ -111,12 +138,14 @@ enum class MessageType : std::uint8_t {
   kFastForwardResponse = 8,
   kSnapshotChunkRequest = 9,
   kSnapshotChunkResponse = 10,
+  kJoinRequest = 11,
+  kJoinResponse = 12,
 };
-inline constexpr std::uint8_t kLastMessageType = 10;
+inline constexpr std::uint8_t kLastMessageType = 12;
 
 using Message = std::variant<SyncRequest, SyncResponse, EagerSyncRequest, EagerSyncResponse, PositionRequest,
                              PositionResponse, FastForwardRequest, FastForwardResponse, SnapshotChunkRequest,
-                             SnapshotChunkResponse>;
+                             SnapshotChunkResponse, JoinRequest, JoinResponse>;
 
 MessageType type_of(const Message& m);
 const char* to_string(MessageType t);

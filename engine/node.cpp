@@ -28,6 +28,7 @@ Node::Node(NodeConfig config, Store& store, AppProxy& app)
     impl_->bootstrap();
     store.end_batch();
   }
+  impl_->initial_state();  // Joining when the trusted schedule's newest set lacks this node
   CHATTER_INVARIANT(impl_->cfg.snapshot_chunk_size > 0);
   if (impl_->state == NodeState::kCatchingUp) {
     impl_->stats.catch_up_status = "starting with fast-sync";
@@ -84,15 +85,42 @@ struct FastForwardTally {
   std::uint64_t refusals;
 };
 
+namespace {
+
+// Answers produced while committing (JoinResponses) go out with the call's own messages; then the
+// membership transitions (Suspended, Shutdown after leaving) that the call's consensus caused.
+std::vector<Envelope> finish_call(Node::Impl& m, std::vector<Envelope> out, std::int64_t now) {
+  m.check_membership(now);
+  if (!m.outbox.empty()) {
+    for (Envelope& e : m.outbox) out.push_back(std::move(e));
+    m.outbox.clear();
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Envelope> Node::tick(std::int64_t now) {
   Impl& m = *impl_;
   BatchScope batch(m.store);
   FastForwardTally tally(m.stats, m.state);
-  std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
+  return finish_call(m, tick_body(now), now);
+}
+
+std::vector<Envelope> Node::tick_body(std::int64_t now) {
+  Impl& m = *impl_;
+  std::vector<Envelope> out;
   if (m.state == NodeState::kCatchingUp) return m.catch_up_tick(now);
-  if (m.state != NodeState::kBabbling) return out;
-  if (!m.uncommitted.empty() || !m.recommit.empty() || m.pending_restore) m.commit_pending();
+  if (m.state == NodeState::kJoining) {
+    m.join_tick(now, out);
+    return out;
+  }
+  if (m.state != NodeState::kBabbling && m.state != NodeState::kLeaving && m.state != NodeState::kSuspended) return out;
+  if (!m.uncommitted.empty() || !m.recommit.empty() || m.pending_restore) {
+    m.commit_pending();
+    if (m.receipts_applied) m.advance();
+  }
   if (m.in_flight && now >= m.in_flight->deadline) {
     // An unanswered peer is left aside for a while (doubling up to kMaxBackoff) so that a node that
     // is down does not cost every gossip round that picks it a whole timeout.
@@ -105,7 +133,7 @@ std::vector<Envelope> Node::tick(std::int64_t now) {
   if (now < m.next_heartbeat) return out;
   if (m.peers.empty()) {
     // Alone: create events on our own while there is something to reach consensus on.
-    if (m.busy() || !m.graph->last_event_of(m.my_key)) {
+    if (m.may_create_events() && (m.busy() || !m.graph->last_event_of(m.my_key))) {
       m.create_event(std::nullopt, now);
       m.advance();
     }
@@ -146,10 +174,24 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   Impl& m = *impl_;
   BatchScope batch(m.store);
   FastForwardTally tally(m.stats, m.state);
-  std::vector<Envelope> out;
   m.last_now = std::max(m.last_now, now);
-  if (m.state == NodeState::kShutdown) return out;
-  if (std::find(m.peers.begin(), m.peers.end(), from) == m.peers.end()) return out;  // not a validator
+  if (m.state == NodeState::kShutdown) return {};
+  return finish_call(m, receive_body(from, message, now), now);
+}
+
+std::vector<Envelope> Node::receive_body(std::uint32_t from, const Message& message, std::int64_t now) {
+  Impl& m = *impl_;
+  std::vector<Envelope> out;
+  // A JoinRequest comes from a node outside the peer set by nature.
+  if (const auto* join = std::get_if<JoinRequest>(&message)) {
+    m.on_join_request(from, *join, out);
+    return out;
+  }
+  if (!m.known_sender(from)) return out;  // neither in the schedule nor a contact
+  if (const auto* answer = std::get_if<JoinResponse>(&message)) {
+    m.on_join_response(from, *answer, now);
+    return out;
+  }
   // A peer backing off after a timeout that sends anything is reachable again: its wait ends (its
   // period stays, so that one timing out again waits twice as long).
   if (auto b = m.backoff.find(from); b != m.backoff.end()) b->second.until = 0;
@@ -189,6 +231,7 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
     }
     return m.catch_up_receive(from, message, now);
   }
+  if (m.state == NodeState::kJoining) return out;  // nothing to gossip before the join is accepted
 
   if (const auto* req = std::get_if<SyncRequest>(&message)) {
     SyncResponse resp;
@@ -210,11 +253,11 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
       }
     }
     const std::size_t added = m.insert_all(resp->events) + m.handle_below_frame(now);
-    if (m.state != NodeState::kBabbling) return out;  // re-synchronising (node_below_frame.cpp)
+    if (m.state == NodeState::kCatchingUp) return out;  // re-synchronising (node_below_frame.cpp)
     // After a fast-forward this node's own later events may still be on their way back from its
     // peers: it creates none until a sync came back complete (a new one could fork its chain).
     if (!resp->more) m.tail_pending = false;
-    if ((added > 0 || m.busy()) && !m.tail_pending) m.create_event(m.head_of(from), now);
+    if ((added > 0 || m.busy()) && !m.tail_pending && m.may_create_events()) m.create_event(m.head_of(from), now);
     m.advance();
     EagerSyncRequest push;
     push.from_id = m.my_id;
@@ -224,11 +267,11 @@ std::vector<Envelope> Node::receive(std::uint32_t from, const Message& message, 
   } else if (const auto* push = std::get_if<EagerSyncRequest>(&message)) {
     const std::uint64_t refused_before = m.stats.refused_events;
     const std::size_t added = m.insert_all(push->events) + m.handle_below_frame(now);
-    if (m.state != NodeState::kBabbling) {
+    if (m.state == NodeState::kCatchingUp) {
       out.push_back(Envelope{from, EagerSyncResponse{m.my_id, false}});
       return out;
     }
-    if (added > 0 && !m.tail_pending) m.create_event(m.head_of(from), now);
+    if (added > 0 && !m.tail_pending && m.may_create_events()) m.create_event(m.head_of(from), now);
     m.advance();
     out.push_back(Envelope{from, EagerSyncResponse{m.my_id, m.stats.refused_events == refused_before}});
   }

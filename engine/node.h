@@ -4,8 +4,41 @@
 // outputs are returned messages plus calls on the Store and AppProxy ports. The same code runs in
 // the Asio runtime (net/), the simulator (sim/) and single-node tests.
 //
-// States: Babbling (gossiping and voting), CatchingUp (fast-forward) and Shutdown work now; Joining,
-// Leaving and Suspended arrive with the membership issue, but the type and its reporting exist.
+// States and transitions (DESIGN.md, "Node states"; issue 7 for membership):
+// - At start: a node whose key is in the newest set of its trusted schedule (the genesis set, or
+//   the schedule its store holds with bootstrap) starts Babbling, or CatchingUp with fast_sync;
+//   any other node starts in Joining.
+// - Joining: the node sends a JoinRequest (a PEER_ADD of its own Peer, NodeConfig::net_addr and
+//   moniker, signed by its key) to a contact (NodeConfig::contacts, or the genesis validators when
+//   empty). Unanswered within join_timeout_ns, it asks the next contact, each wait twice the last
+//   (at most 60 s), saying so in stats().membership_status. A JoinResponse refused: Shutdown, with
+//   the application's reason in membership_status. Accepted: the node notes the accepted round,
+//   takes the response's peers as whom to ask (not as trusted) and enters CatchingUp (a
+//   fast-forward, which proves the schedule from the one it trusts, or gossip when no peer can
+//   serve one), then Babbling. It creates events only once its own verified schedule has it in a
+//   set in effect now or later, so it becomes a validator exactly at accepted round + 6.
+// - A validator that receives a JoinRequest (from any id) while Babbling checks tx.verify(), that
+//   it is a PEER_ADD and that from_id is tx.peer.id(); it submits the transaction in its next event
+//   (once per key while pending) and answers the joiner when the block holding it is committed:
+//   accepted or refused per the application's receipt, accepted_round = that block's round
+//   received, peers = the set in effect from accepted_round + 6. A request from a key already in
+//   the newest set is answered at once as accepted.
+// - Peer-set changes: every node applies the receipts of each committed block (apply_peer_changes:
+//   the set changes at round received + 6) and its graph recomputes what the new set changes
+//   (Hashgraph::apply_receipts). The blocks that changed the set are kept (store metadata
+//   "membership.blocks") and sent with every fast-forward answer as the proof of the Frame's
+//   schedule; a requester refuses an answer whose proof does not lead from its trusted schedule to
+//   the Frame's (a reason in last_fast_forward_error; nothing changes).
+// - leave(now), in any state: a node in Joining, alone in the newest set, or not a validator (not
+//   in a set in effect now or later) goes to Shutdown at once. Otherwise it submits a PEER_REMOVE
+//   of itself and enters Leaving, where it goes on gossiping and creating events; refused:
+//   Shutdown; accepted in the block of round RR: Shutdown once consensus has processed round
+//   RR + 5, the last round in which it is a validator.
+// - Suspended: entered from Babbling when this node's own undetermined events exceed
+//   suspend_limit x |validators in effect| (suspended_by_limit), or when a change removed it (it is
+//   in no set in effect from the next round on) without it asking to leave. It creates no events,
+//   keeps pulling, answering syncs and serving fast-forwards; only a restart leaves it.
+// - Shutdown: answers nothing. shutdown() enters it from any state.
 //
 // CatchingUp (fast-forward). Entered at start with NodeConfig::fast_sync, or while running when a
 // sync shows the peer holds more than catch_up_threshold events this node lacks. The node asks every
@@ -87,7 +120,16 @@ namespace chatter {
 
 struct NodeConfig {
   KeyPair key;
-  PeerSet genesis;                              // validators at round 0 (must contain this node)
+  PeerSet genesis;                              // validators at round 0 (this node need not be one)
+  // Membership (issue 7; see "States" above). Whom a node outside the current set asks to join
+  // (the CLI's peers.json; empty: the genesis set); an unanswered JoinRequest is retried after this
+  // long, against the next contact, the wait doubling up to 60 s; Suspended when this node's own
+  // undetermined events exceed suspend_limit x |validators in effect| (0: never). net_addr is this
+  // node's advertised address, carried in its PEER_ADD so that others can reach it.
+  std::vector<Peer> contacts;
+  std::int64_t join_timeout_ns = 10'000'000'000;
+  std::uint64_t suspend_limit = 100;
+  std::string net_addr;
   std::string moniker;
   std::int64_t heartbeat_ns = 10'000'000;       // gossip period while busy
   std::int64_t slow_heartbeat_ns = 1'000'000'000;  // gossip period while idle
@@ -200,6 +242,14 @@ struct NodeStats {
   std::uint64_t fast_forwards_started = 0;  // entries into CatchingUp (at start with fast_sync too)
   // fast_forward_refusals by reason (index: FastForwardRefusal).
   std::array<std::uint64_t, kFastForwardRefusalCount> fast_forward_refusals_by_reason{};
+  // Membership (see "States"): what joining, leaving or a removal is doing now (human text), the
+  // accepted round of this node's join, JoinRequests sent, peer-set changes applied to the
+  // schedule, and whether the node is Suspended for its undetermined events.
+  std::string membership_status;
+  std::optional<std::int64_t> join_accepted_round;
+  std::uint64_t join_requests_sent = 0;
+  std::uint64_t peer_set_changes = 0;
+  bool suspended_by_limit = false;
 };
 
 class Node {
@@ -221,6 +271,14 @@ class Node {
   bool submit(Bytes tx);
   // Stops gossiping and creating events (state Shutdown).
   void shutdown();
+  // Asks to leave the validator set (see "States": Leaving, then Shutdown once the removal has
+  // taken effect, i.e. consensus processed round RR + 5; at once when alone, Joining or not a
+  // validator). Callable in any state; returns the messages to send.
+  std::vector<Envelope> leave(std::int64_t now);
+  // Every peer of any set of the schedule, the contacts, and joiners whose JoinRequest to this node
+  // is pending (deduplicated by key, this node included when it is in the schedule): whom the
+  // runtime may have to reach (Envelope::to ids).
+  std::vector<Peer> known_peers() const;
 
   NodeState state() const;
   NodeStats stats() const;
@@ -233,8 +291,11 @@ class Node {
   std::optional<std::uint64_t> block_of_round(std::int64_t round_received) const;
   static constexpr std::size_t kRecentBlocks = 1024;
 
+  struct Impl;  // internal (node_impl.h)
+
  private:
-  struct Impl;
+  std::vector<Envelope> tick_body(std::int64_t now);
+  std::vector<Envelope> receive_body(std::uint32_t from, const Message& message, std::int64_t now);
   std::unique_ptr<Impl> impl_;
 };
 

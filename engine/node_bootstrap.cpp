@@ -93,6 +93,7 @@ void Node::Impl::take_stored_signatures(const std::vector<EventPtr>& events) {
 
 void Node::Impl::bootstrap() {
   stats.bootstrapped = true;
+  load_membership_blocks();
   std::uint64_t resume = 0;
   const auto last = store.last_block_index();
   if (last) {
@@ -110,6 +111,9 @@ void Node::Impl::bootstrap() {
     std::string why;
     auto g = Hashgraph::from_frame(*frame, *last + 1, store, graph_options(), &why);
     if (!g) throw std::runtime_error("the store's frame of round " + std::to_string(round) + " is inconsistent: " + why);
+    // The Frame holds the schedule before its block; the block's receipts may change it (issue 7).
+    if (!g->apply_receipts(*block, &why))
+      throw std::runtime_error("the receipts of stored block " + std::to_string(*last) + " cannot be applied: " + why);
     std::vector<EventPtr> events;
     std::uint64_t missing = insert_stored_events(*g, resume, &events, &why);
     // A stored event above the Frame whose parent lies below it (an event that stayed undetermined
@@ -167,6 +171,7 @@ void Node::Impl::bootstrap() {
       stats.bootstrap_warning = std::to_string(missing) + " stored event(s) could not be restored: " + why;
     take_stored_signatures(events);
   }
+  refresh_peers();
   graph->run_consensus();
   for (Block& b : graph->take_new_blocks()) uncommitted.push_back(std::move(b));
 }

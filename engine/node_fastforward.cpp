@@ -61,8 +61,25 @@ std::string Node::Impl::verify_answer(const FastForwardResponse& r) {
     return "block " + std::to_string(b.index()) + " is not newer than this node's block " +
            std::to_string(*stats.last_block_index);
   if (body.round_received < 0) return "negative round received";
-  // Trust only what this node already trusts: its own schedule, never the one in the answer.
-  const PeerSet& trusted = graph->schedule().at(body.round_received);
+  // Trust only what this node already trusts: its own schedule, never the one in the answer,
+  // extended by the peer-set proof, each of whose blocks must be signed by more than TrustCount of
+  // the set the schedule proven so far has in effect at its round (issue 7).
+  PeerSchedule proven = graph->schedule();
+  for (const Block& p : r.peer_set_proof) {
+    const std::string which = "peer-set proof block " + std::to_string(p.index());
+    if (p.index() >= b.index()) return which + " is not below block " + std::to_string(b.index());
+    if (stats.last_block_index && p.index() <= *stats.last_block_index) continue;  // applied already
+    if (p.body().round_received < 0 || p.body().round_received > body.round_received)
+      return which + " has a round received outside the history it proves";
+    const PeerSet& before = proven.at(p.body().round_received);
+    const std::int64_t ok = p.valid_signatures(before);
+    if (ok <= before.trust_count())
+      return which + " has " + std::to_string(ok) + " valid signatures of the set in effect at its round; more than " +
+             std::to_string(before.trust_count()) + " are needed";
+    if (p.body().peers_hash != before.hash()) return which + "'s peers hash is not the proven peer set's";
+    if (!apply_peer_changes(proven, p.body())) return which + " changes no peer set";
+  }
+  const PeerSet& trusted = proven.at(body.round_received);
   const std::int64_t valid = b.valid_signatures(trusted);
   if (valid <= trusted.trust_count())
     return "block " + std::to_string(b.index()) + " has " + std::to_string(valid) +
@@ -71,7 +88,7 @@ std::string Node::Impl::verify_answer(const FastForwardResponse& r) {
   if (body.peers_hash != trusted.hash()) return "the block's peers hash is not the trusted peer set's";
   if (r.frame.round != body.round_received) return "the frame's round is not the block's round received";
   if (r.frame.hash() != body.frame_hash) return "the frame does not hash to the block's frame hash";
-  if (!(r.frame.schedule == graph->schedule()))
+  if (!(r.frame.schedule == proven))
     return "the frame's peer-set schedule differs from the trusted one (unproven change)";
   if (body.snapshot_hash.is_zero()) return "the block commits to no snapshot";
   if (r.manifest) {
@@ -93,6 +110,11 @@ std::string Node::Impl::verify_answer(const FastForwardResponse& r) {
   std::string why;
   catch_up.next_graph = Hashgraph::from_frame(r.frame, b.index() + 1, store, graph_options(), &why);
   if (!catch_up.next_graph) return "the frame is inconsistent: " + why;
+  // The block's own receipts (signed with it): a change it accepted takes effect after its Frame.
+  if (!catch_up.next_graph->apply_receipts(b, &why)) {
+    catch_up.next_graph.reset();
+    return "the block's receipts cannot be applied: " + why;
+  }
   return {};
 }
 
@@ -132,7 +154,14 @@ bool Node::Impl::try_restore(std::int64_t now) {
   note_snapshot(b.index(), r.snapshot.size());
   clear_transfer_store();
 
+  // The proof of the new schedule is kept, to prove it to others in turn.
+  const std::size_t entries_before = graph->schedule().entries().size();
+  for (const Block& p : r.peer_set_proof) membership_blocks.emplace(p.index(), p);
+  if (!(catch_up.next_graph->schedule() == r.frame.schedule)) membership_blocks[b.index()] = b;
+  save_membership_blocks();
   graph = std::move(catch_up.next_graph);
+  if (graph->schedule().entries().size() > entries_before)
+    stats.peer_set_changes += graph->schedule().entries().size() - entries_before;
   rebuild_slots();
   uncommitted.clear();
   recommit.clear();
@@ -150,6 +179,7 @@ bool Node::Impl::try_restore(std::int64_t now) {
   ++stats.fast_forwards;
   tail_pending = true;
   leave_catching_up(now, "fast-forwarded to block " + std::to_string(b.index()) + " from peer " + std::to_string(peer));
+  refresh_peers();
   no_catch_up_before = now + 10 * cfg.fast_forward_timeout_ns;
   return true;
 }
@@ -254,11 +284,18 @@ FastForwardResponse Node::Impl::serve(std::uint32_t from, const FastForwardReque
   resp.ok = true;
   resp.block = std::move(*block);
   resp.frame = std::move(*frame);
+  // The proof of the Frame's schedule: the blocks below this one that changed the peer set, with the
+  // signatures the store has gathered for them since.
+  for (const auto& [index, kept] : membership_blocks) {
+    if (index >= resp.block.index()) break;
+    auto stored = store.get_block(index);
+    resp.peer_set_proof.push_back(stored && stored->signatures().size() >= kept.signatures().size() ? std::move(*stored) : kept);
+  }
   if (snapshot_inline(snapshot->size(), cfg.snapshot_chunk_size)) {
     resp.snapshot = std::move(*snapshot);
   } else {
     const ServedSnapshot* s = served_snapshot(resp.block.index());
-    if (!s || !s->manifest) return FastForwardResponse{my_id, false, {}, {}, {}, {}};
+    if (!s || !s->manifest) return FastForwardResponse{my_id, false, {}, {}, {}, {}, {}};
     resp.manifest = s->manifest;
   }
   last_served[from] = now;

@@ -2,6 +2,7 @@
 // node_fastforward.cpp (CatchingUp and serving fast-forwards).
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <limits>
 
@@ -19,12 +20,11 @@ struct Node::Impl {
       : cfg(std::move(c)), store(s), app(a), graph(std::make_unique<Hashgraph>(PeerSchedule(cfg.genesis), s, graph_options())), rng(cfg.seed) {
     my_key = cfg.key.public_key();
     my_id = peer_id_of(my_key);
-    CHATTER_INVARIANT(cfg.genesis.contains(my_key));
-    for (const auto& p : cfg.genesis.peers())
-      if (p.pub_key != my_key) peers.push_back(p.id());
+    refresh_peers();
     rebuild_slots();
     stats.id = my_id;
     stats.moniker = cfg.moniker;
+    // Node's constructor decides Joining after a bootstrap (the stored schedule is the trusted one).
     if (cfg.fast_sync && !peers.empty()) state = NodeState::kCatchingUp;
   }
 
@@ -170,9 +170,47 @@ struct Node::Impl {
 
   static constexpr std::size_t kMaxEarlySignatureBlocks = 1024;
 
+  // ---- membership (node_membership.cpp; node.h "States") ----
+  std::vector<InternalTransaction> itx_pool;  // to pack into the next event
+  struct PendingJoin {
+    std::uint32_t reply_to = 0;
+    InternalTransaction tx;
+  };
+  std::map<PublicKey, PendingJoin> pending_joins;  // JoinRequests submitted, not yet committed
+  std::vector<Peer> hints;                         // whom to ask (JoinResponse peers): not trusted
+  std::vector<Envelope> outbox;                    // answers produced while committing
+  struct Joining {
+    std::size_t next_contact = 0;
+    std::optional<std::uint32_t> asked;  // contact of the outstanding request
+    std::int64_t deadline = 0;
+    std::int64_t wait = 0;               // of the outstanding request
+  } joining;
+  bool leave_requested = false;
+  std::optional<std::int64_t> leave_effective_round;  // RR + 6 of this node's accepted removal
+  bool receipts_applied = false;                      // commit_pending applied a Block's receipts
+  std::map<std::uint64_t, Block> membership_blocks;   // committed blocks that changed the set
+  static constexpr std::size_t kMaxPendingJoins = 256;
+
+  std::vector<Peer> contact_list() const;
+  bool is_contact(std::uint32_t id) const;
+  // In a set of the schedule in effect from the next round to process on.
+  bool member_now_or_later() const;
+  bool may_create_events() const;
+  void refresh_peers();
+  bool known_sender(std::uint32_t id) const;
+  InternalTransaction own_tx(InternalTransactionType type) const;
+  void join_tick(std::int64_t now, std::vector<Envelope>& out);
+  void on_join_request(std::uint32_t from, const JoinRequest& req, std::vector<Envelope>& out);
+  void on_join_response(std::uint32_t from, const JoinResponse& resp, std::int64_t now);
+  void on_block_committed(const Block& b, bool changed);  // after its receipts are applied
+  void check_membership(std::int64_t now);                 // Suspended / Shutdown transitions
+  void save_membership_blocks();
+  void load_membership_blocks();
+  void initial_state();
+
   bool busy() const {
     return !pool.empty() || !own_signatures.empty() || !uncommitted.empty() || !recommit.empty() ||
-           graph->undetermined_payload_count() > 0;
+           !itx_pool.empty() || graph->undetermined_payload_count() > 0;
   }
 
   KnownIndexes known() const {
@@ -284,6 +322,8 @@ struct Node::Impl {
     }
     b.block_signatures = std::move(own_signatures);
     own_signatures.clear();
+    b.internal_transactions = std::move(itx_pool);
+    itx_pool.clear();
     auto e = std::make_shared<const Event>(Event::create(std::move(b), cfg.key));
     InsertResult r = graph->insert(e, true);
     if (r.error == InsertError::kParentRoundBelowBase) {
@@ -294,6 +334,7 @@ struct Node::Impl {
       const EventBody& body = e->body();
       for (auto it = body.transactions.rbegin(); it != body.transactions.rend(); ++it) pool.push_front(*it);
       own_signatures.insert(own_signatures.begin(), body.block_signatures.begin(), body.block_signatures.end());
+      itx_pool.insert(itx_pool.begin(), body.internal_transactions.begin(), body.internal_transactions.end());
       return;
     }
     CHATTER_INVARIANT(r.ok());
@@ -334,10 +375,15 @@ struct Node::Impl {
   }
 
   // Runs consensus and commits every new block to the app, in order, never skipping one.
+  // A Block with internal transactions holds processing back until its receipts are applied
+  // (Hashgraph::apply_receipts, in commit_pending): then consensus goes on in the same call.
   void advance() {
-    graph->run_consensus();
-    for (Block& b : graph->take_new_blocks()) uncommitted.push_back(std::move(b));
-    commit_pending();
+    do {
+      receipts_applied = false;
+      graph->run_consensus();
+      for (Block& b : graph->take_new_blocks()) uncommitted.push_back(std::move(b));
+      commit_pending();
+    } while (receipts_applied);
     maybe_compact();
   }
 
@@ -390,6 +436,21 @@ struct Node::Impl {
       b.mutable_body().state_hash = std::move(front_answer->state_hash);
       b.mutable_body().internal_transaction_receipts = std::move(front_answer->receipts);
       front_answer.reset();
+      bool changed = false;
+      if (graph->awaiting_receipts() && *graph->awaiting_receipts() == b.body().round_received) {
+        const PeerSchedule before = graph->schedule();
+        std::string why;
+        const bool ok = graph->apply_receipts(b, &why);
+        if (!ok) std::fprintf(stderr, "chatter::Node commit_pending: %s\n", why.c_str());
+        CHATTER_INVARIANT(ok);
+        changed = !(graph->schedule() == before);
+        receipts_applied = true;
+        if (changed) {
+          ++stats.peer_set_changes;
+          rebuild_slots();
+          refresh_peers();
+        }
+      }
       if (graph->schedule().at(b.body().round_received).contains(my_key)) own_signatures.push_back(b.sign(cfg.key));
       auto early = early_signatures.find(b.index());
       if (early != early_signatures.end()) {
@@ -404,6 +465,7 @@ struct Node::Impl {
       if (recent_blocks.size() > kRecentBlocks) recent_blocks.erase(recent_blocks.begin());
       stats.transactions += b.body().transactions.size();
       stats.state_hash = b.body().state_hash;
+      on_block_committed(b, changed);
       store.put_block(std::move(b));
       uncommitted.pop_front();
     }

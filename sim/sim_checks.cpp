@@ -58,12 +58,15 @@ void Simulation::check_commits(std::size_t i) {
     if (ff && *ff > from) from = *ff;
     if (ff && s.fast_forwards > n.fast_forwards_seen) {
       n.fast_forwards_seen = s.fast_forwards;
+      // The validators of that block by the schedule the committed blocks give (genesis plus the
+      // changes of the blocks before it: membership changes take effect 6 rounds after their block).
       const std::optional<Block> b = n.store.get_block(*ff);
-      const std::int64_t valid = b ? b->valid_signatures(genesis_) : 0;
-      if (valid <= genesis_.trust_count())
+      const PeerSet& trusted = schedule_.at(b ? b->body().round_received : 0);
+      const std::int64_t valid = b ? b->valid_signatures(trusted) : 0;
+      if (valid <= trusted.trust_count())
         return fail(who + " fast-forwarded to block " + std::to_string(*ff) + " carrying " +
                     std::to_string(valid) + " valid signatures of its trusted set; more than " +
-                    std::to_string(genesis_.trust_count()) + " are needed");
+                    std::to_string(trusted.trust_count()) + " are needed");
     }
   }
   for (std::uint64_t idx = from; idx <= *last; ++idx) {
@@ -128,6 +131,7 @@ void Simulation::check_commits(std::size_t i) {
       tx_block_[seq] = idx;
     }
     blocks_.push_back(GlobalBlock{h, b->body().state_hash, i});
+    apply_peer_changes(schedule_, b->body());
   }
   n.seen_last = last;
   n.last_commit_ns = now_;
@@ -206,15 +210,52 @@ void Simulation::finish() {
     sum.drift_ppm = n->clock.ppm;
     sum.clock_offset_ns = n->clock.offset;
     sum.first_commit_after_heal_ns = n->first_commit_after_heal_ns;
+    const NodeState st = n->node ? n->node->state() : NodeState::kShutdown;
+    sum.state = n->node ? to_string(st) : "down";
+    sum.validator = std::prev(schedule_.entries().end())->second.contains(n->key);
+    sum.joiner = n->joiner;
+    sum.peer_set_changes = s.peer_set_changes;
+    sum.join_accepted_round = s.join_accepted_round;
+    sum.membership_status = s.membership_status;
+    sum.schedule_entries = n->node ? n->node->graph().schedule().entries().size() : 0;
+    if (n->joiner && sum.validator && st == NodeState::kBabbling) result_.joined.push_back(i);
+    if (n->asked_to_leave && st == NodeState::kShutdown) result_.left.push_back(i);
+    const bool running = n->node && st != NodeState::kShutdown && st != NodeState::kJoining;
+    if (honest(i) && running && !(n->node->graph().schedule() == schedule_)) result_.schedules_equal = false;
+    if (honest(i) && running && result_.reference_node < 0 && i < opt_.nodes) result_.reference_node = static_cast<int>(i);
     if (honest(i)) {
       result_.faults.honest_refused_events += s.refused_events;
       result_.faults.honest_ff_refusals += s.fast_forward_refusals;
-      common = std::min(common, sum.blocks);
+      // Nodes that left, and joiners still outside, are not expected to hold every block.
+      if (running) common = std::min(common, sum.blocks);
     } else {
       result_.forged_answers += n->byzantine->forged_answers();
     }
     result_.blocks_per_node.push_back(sum.blocks);
     result_.nodes.push_back(std::move(sum));
+  }
+  // Witnesses and block signatures of each node, in the reference node's graph and store.
+  if (result_.reference_node >= 0) {
+    const SimNode& ref = *nodes_[static_cast<std::size_t>(result_.reference_node)];
+    const Hashgraph& g = ref.node->graph();
+    const std::int64_t top = g.last_round();
+    for (std::int64_t r = std::max<std::int64_t>(0, top - 40); r <= top; ++r)
+      for (const Hash& w : g.round_witnesses(r))
+        if (const auto info = g.info(w))
+          for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (nodes_[i]->key == info->creator) ++result_.nodes[i].witnesses;
+    if (const auto last = ref.store.last_block_index())
+      for (std::uint64_t idx = *last >= 200 ? *last - 200 : 0; idx <= *last; ++idx)
+        if (const auto b = ref.store.get_block(idx))
+          for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (b->signatures().count(nodes_[i]->key)) ++result_.nodes[i].blocks_signed;
+  }
+  for (const auto& [round, set] : schedule_.entries()) {
+    std::vector<std::size_t> members;
+    for (const Peer& p : set.peers())
+      for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i]->key == p.pub_key) members.push_back(i);
+    result_.schedule.emplace_back(round, std::move(members));
   }
   result_.faults.verify_cache_hits = verify_cache_.hits;
   result_.faults.verify_cache_misses = verify_cache_.misses;
@@ -233,6 +274,8 @@ void Simulation::check_liveness() {
   const bool idle_after_heal = opt_.tx_until_ns >= 0 && opt_.tx_until_ns < heal;
   for (std::size_t i = 0; i < nodes_.size() && !idle_after_heal; ++i) {
     if (!honest(i)) continue;
+    // Membership: a node that left, or one outside the genesis set (tests check joiners themselves).
+    if (nodes_[i]->joiner || nodes_[i]->asked_to_leave || result_.nodes[i].state == "Shutdown") continue;
     const std::int64_t first = nodes_[i]->first_commit_after_heal_ns;
     if (first < 0 || first > heal + bound) {
       result_.liveness_ok = false;
@@ -269,6 +312,9 @@ std::string Simulation::describe_nodes() const {
       << " pool=" << n.transaction_pool << " syncs=" << n.sync_requests << " sync_errors=" << n.sync_errors
       << " refused=" << n.refused_events << " app_errors=" << n.app_errors << " crashes=" << n.crashes;
     if (n.drift_ppm != 0) s << " drift_ppm=" << n.drift_ppm;
+    s << " state=" << n.state << " validator=" << n.validator << " ps_changes=" << n.peer_set_changes
+      << " schedule_entries=" << n.schedule_entries;
+    if (!n.membership_status.empty()) s << " membership=\"" << n.membership_status << "\"";
     if (n.late || n.fast_forwards > 0)
       s << " late fast_forwards=" << n.fast_forwards
         << " ff_block=" << (n.fast_forward_block ? std::to_string(*n.fast_forward_block) : "none")

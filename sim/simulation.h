@@ -60,7 +60,7 @@ class VerifyCache {
 using Key = std::pair<std::int64_t, std::uint64_t>;  // (virtual time, insertion sequence)
 
 struct Item {
-  enum class Kind { kTick, kDeliver, kSubmit, kCrash, kRestart } kind = Kind::kTick;
+  enum class Kind { kTick, kDeliver, kSubmit, kCrash, kRestart, kLeave, kRejoin } kind = Kind::kTick;
   std::size_t node = 0;        // the node that acts
   std::size_t from = 0;        // deliveries: the sender
   WireFrame frame;             // deliveries: the bytes on the wire
@@ -94,6 +94,10 @@ struct SimNode {
   std::int64_t first_commit_after_heal_ns = -1;
   std::vector<Hash> block_hashes;
   std::optional<std::uint64_t> first_target;  // the first chunked-transfer target seen
+  PublicKey key;
+  bool joiner = false;       // started outside the genesis set (or rejoined)
+  bool asked_to_leave = false;
+  bool pool_lost = false;    // Shutdown: its pool's transactions marked lost
 };
 
 struct GlobalBlock {
@@ -117,6 +121,7 @@ class Simulation {
   void step(Item& item);
   void crash(std::size_t i, std::int64_t down_ns, bool lose_in_flight);
   void restart(std::size_t i);
+  void rejoin(std::size_t i);
   void submit();
   void note(const char* what, std::size_t from, std::size_t to);  // a fault's action: trace and log
   bool honest(std::size_t i) const { return !nodes_[i]->byzantine; }
@@ -154,6 +159,7 @@ class Simulation {
   std::vector<std::int64_t> tx_submitted_at_;              // by transaction sequence number
   std::vector<std::uint64_t> tx_block_;  // by sequence number: block index, kNone, kRefused or kLost
   std::vector<std::size_t> tx_target_;   // by sequence number: the node it was submitted to
+  PeerSchedule schedule_;  // genesis + the changes of the committed blocks, in index order
   TraceHasher trace_;
   SimResult result_;
 };

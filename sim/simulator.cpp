@@ -54,11 +54,22 @@ Simulation::Simulation(const SimOptions& o)
     : opt_(o), net_rng_(derive_seed(o.seed, kNetwork)), tx_rng_(derive_seed(o.seed, kTransactions)) {
   std::vector<Peer> peers;
   std::vector<KeyPair> keys;
-  for (std::size_t i = 0; i < o.nodes; ++i) {
+  // Genesis validators, then the new nodes that join later (SimOptions::joins).
+  std::size_t total = o.nodes;
+  for (const SimOptions::Join& j : o.joins)
+    if (j.node < 0) ++total;
+  for (std::size_t i = 0; i < total; ++i) {
     keys.push_back(KeyPair::from_name("node" + std::to_string(i)));
     peers.push_back(Peer{keys.back().public_key(), "sim:" + std::to_string(i), "node" + std::to_string(i)});
   }
-  genesis_ = PeerSet(peers);
+  genesis_ = PeerSet(std::vector<Peer>(peers.begin(), peers.begin() + static_cast<std::ptrdiff_t>(o.nodes)));
+  schedule_ = PeerSchedule(genesis_);
+  std::vector<std::int64_t> join_at(total, -1);
+  {
+    std::size_t next = o.nodes;
+    for (const SimOptions::Join& j : o.joins)
+      if (j.node < 0) join_at[next++] = j.at_ns;
+  }
   const bool any_fault = o.faults.network() || o.faults.byzantine() || o.faults.clock_drift ||
                          o.lying_fastforward || o.crashes > 0;
   fault_until_ = o.fault_until_ns >= 0 ? o.fault_until_ns
@@ -90,11 +101,16 @@ Simulation::Simulation(const SimOptions& o)
 
   Rng drift(derive_seed(o.seed, kDrift));
   std::vector<std::uint32_t> ids;
-  for (const Peer& p : peers) ids.push_back(p.id());
-  for (std::size_t i = 0; i < o.nodes; ++i) {
+  for (std::size_t i = 0; i < o.nodes; ++i) ids.push_back(peers[i].id());
+  for (std::size_t i = 0; i < total; ++i) {
     auto n = std::make_unique<SimNode>(o.snapshot_padding);
-    n->late = i + o.late_nodes >= o.nodes;
+    n->late = i < o.nodes && i + o.late_nodes >= o.nodes;
     if (n->late) n->start_ns = late_start;
+    n->key = keys[i].public_key();
+    if (i >= o.nodes) {
+      n->joiner = true;
+      n->start_ns = join_at[i];
+    }
     if (static_cast<int>(i) == o.diverge_node) n->app.plant_divergence(o.diverge_from_block);
     if (o.faults.clock_drift) {
       n->clock.ppm = drift.range(-50'000, 50'000);
@@ -123,6 +139,9 @@ Simulation::Simulation(const SimOptions& o)
     cfg.chunks_in_flight = o.chunks_in_flight;
     cfg.retarget_after_blocks = o.retarget_after_blocks;
     cfg.keep_snapshots = o.keep_snapshots;
+    cfg.join_timeout_ns = o.join_timeout_ns;
+    cfg.suspend_limit = o.suspend_limit;
+    cfg.net_addr = "sim:" + std::to_string(i);
     if (o.fast_forward_timeout_ns > 0) cfg.fast_forward_timeout_ns = o.fast_forward_timeout_ns;
     if (o.shared_verify_cache)
       cfg.verify_event = [c = &verify_cache_](const Event& e) { return c->verify(e); };
@@ -136,8 +155,8 @@ Simulation::Simulation(const SimOptions& o)
   for (std::size_t s : o.slow_nodes) nodes_[s]->slow = true;
   if (o.faults.network())
     net_ = std::make_unique<NetworkFaults>(o, fault_until_, derive_seed(o.seed, kFaults));
-  link_sent_.assign(o.nodes * o.nodes, 0);
-  link_delivered_.assign(o.nodes * o.nodes, 0);
+  link_sent_.assign(total * total, 0);
+  link_delivered_.assign(total * total, 0);
   tx_interval_ns_ = o.tx_per_s > 0 ? std::max<std::int64_t>(1, std::llround(1e9 / o.tx_per_s)) : 0;
 }
 
@@ -148,7 +167,7 @@ SimResult Simulation::run() {
   if (tx_interval_ns_ > 0 && (opt_.tx_until_ns < 0 || tx_interval_ns_ <= opt_.tx_until_ns))
     push(tx_interval_ns_, Item{Item::Kind::kSubmit, 0, 0, {}, 0});
   Rng crash_rng(derive_seed(opt_.seed, kCrashes));
-  const std::size_t early = nodes_.size() - opt_.late_nodes;
+  const std::size_t early = opt_.nodes - opt_.late_nodes;
   // Crashes happen in the fault window; the heal is not before the last restart.
   const std::int64_t crash_end =
       opt_.fault_until_ns >= 0 ? opt_.fault_until_ns - opt_.crash_downtime_ns : opt_.duration_ns * 6 / 10;
@@ -169,7 +188,12 @@ SimResult Simulation::run() {
     result_.heal_ns = std::max(result_.heal_ns, c.at_ns + c.down_ns);
   }
   if (opt_.late_crash_ns >= 0 && opt_.late_nodes > 0)
-    push(opt_.late_crash_ns, Item{Item::Kind::kCrash, nodes_.size() - 1, 0, {}, 0});
+    push(opt_.late_crash_ns, Item{Item::Kind::kCrash, opt_.nodes - 1, 0, {}, 0});
+  for (const SimOptions::Leave& l : opt_.leaves)
+    if (l.node < nodes_.size()) push(l.at_ns, Item{Item::Kind::kLeave, l.node, 0, {}, 0});
+  for (const SimOptions::Join& j : opt_.joins)
+    if (j.node >= 0 && static_cast<std::size_t>(j.node) < nodes_.size())
+      push(j.at_ns, Item{Item::Kind::kRejoin, static_cast<std::size_t>(j.node), 0, {}, 0});
   if (net_) {
     for (const Partition& p : net_->partitions()) {
       ++result_.faults.partitions;
@@ -326,6 +350,15 @@ void Simulation::step(Item& item) {
     case Item::Kind::kRestart:
       restart(item.node);
       break;
+    case Item::Kind::kLeave:
+      if (now_ < n.start_ns) return;
+      n.asked_to_leave = true;
+      if (opt_.log) *opt_.log << "t=" << now_ << " node" << item.node << " is asked to leave\n";
+      send(item.node, n.node->leave(n.clock.node_time(now_)));
+      break;
+    case Item::Kind::kRejoin:
+      rejoin(item.node);
+      break;
     case Item::Kind::kTick:
       n.pending_tick.reset();
       ++result_.ticks;
@@ -341,6 +374,13 @@ void Simulation::step(Item& item) {
       return;  // submit() moved the target's tick if it had to; nothing can commit
   }
   reschedule(item.node);
+  if (n.node->state() == NodeState::kShutdown && !n.pool_lost) {
+    // A node that left (or stopped) takes its pool with it: those transactions are not expected.
+    n.pool_lost = true;
+    for (std::size_t seq = 0; seq < tx_block_.size(); ++seq)
+      if (tx_target_[seq] == item.node && tx_block_[seq] == kNone) tx_block_[seq] = kLost;
+    if (opt_.log) *opt_.log << "t=" << now_ << " node" << item.node << " shuts down: " << n.node->stats().membership_status << "\n";
+  }
   if (n.late && n.babbling_ns < 0 && n.node->state() == NodeState::kBabbling) n.babbling_ns = now_;
   if (n.late && !n.first_target) n.first_target = n.node->stats().catch_up_target_block;
   if (honest(item.node)) check_commits(item.node);
@@ -391,6 +431,25 @@ void Simulation::restart(std::size_t i) {
   ++result_.faults.restarts;
   n.node = std::make_unique<Node>(cfg, n.store, n.app);
   if (opt_.log) *opt_.log << "t=" << now_ << " node" << i << " restarts from its store\n";
+}
+
+// SimOptions::joins with a node: a node that left restarts from its store (which shows it outside
+// the newest set: it starts in Joining) with a fresh application, and asks to join again.
+void Simulation::rejoin(std::size_t i) {
+  SimNode& n = *nodes_[i];
+  if (n.down || !n.node || n.node->state() != NodeState::kShutdown) return;  // only a node that left
+  n.node.reset();
+  n.app = SimApp(opt_.snapshot_padding);
+  NodeConfig cfg = n.config;
+  cfg.bootstrap = true;
+  cfg.fast_sync = false;
+  cfg.seed = derive_seed(opt_.seed, kNodeBase + 1000 * (n.crashes + 7) + i);
+  n.fast_forwards_seen = 0;
+  n.joiner = true;
+  n.asked_to_leave = false;
+  n.pool_lost = false;
+  n.node = std::make_unique<Node>(cfg, n.store, n.app);
+  if (opt_.log) *opt_.log << "t=" << now_ << " node" << i << " restarts from its store to join again\n";
 }
 
 void Simulation::submit() {
@@ -450,6 +509,18 @@ void validate(const SimOptions& o) {
     bad("the fault window plus the liveness bound must fit in the run");
   if (o.max_frame == 0) bad("the frame cap must be positive");
   if (o.diverge_node >= static_cast<int>(o.nodes)) bad("diverge_node does not exist");
+  std::size_t new_nodes = 0;
+  for (const SimOptions::Join& j : o.joins) {
+    if (j.at_ns < 0 || j.at_ns > o.duration_ns) bad("a join must happen within the run");
+    if (j.node < 0) ++new_nodes;
+  }
+  for (const SimOptions::Join& j : o.joins)
+    if (j.node >= static_cast<int>(o.nodes + new_nodes)) bad("a rejoining node does not exist");
+  for (const SimOptions::Leave& l : o.leaves)
+    if (l.node >= o.nodes + new_nodes) bad("a leaving node does not exist");
+  if (new_nodes > 0 && o.faults.network())
+    bad("network faults cover the genesis nodes only: they cannot be combined with joins");
+  if (o.join_timeout_ns <= 0) bad("the join timeout must be positive");
 }
 
 SimResult run_simulation(const SimOptions& options) {

@@ -175,6 +175,24 @@ struct SimOptions {
   // its state hash, so that the safety check must report a divergence. -1: off.
   int diverge_node = -1;
   std::uint64_t diverge_from_block = 5;
+
+  // Dynamic membership (issue 7). joins: each starts a node outside the genesis set at at_ns
+  // (node -1: a new one, numbered nodes, nodes + 1, ... in the order listed, key "node<i>"; else
+  // `node`, a node that left, restarts from its store and asks to join again), which sends a
+  // JoinRequest to a genesis validator and must become a validator. leaves: node `node` is asked to
+  // leave (Node::leave) at at_ns. join_timeout_ns and suspend_limit are every node's NodeConfig's.
+  struct Join {
+    std::int64_t at_ns = 0;
+    int node = -1;
+  };
+  std::vector<Join> joins;
+  struct Leave {
+    std::size_t node = 0;
+    std::int64_t at_ns = 0;
+  };
+  std::vector<Leave> leaves;
+  std::int64_t join_timeout_ns = 2'000'000'000;
+  std::uint64_t suspend_limit = 100;
 };
 
 // Throws std::invalid_argument with one sentence when the options make no sense (no nodes, a slow
@@ -221,6 +239,20 @@ struct SimNodeSummary {
   bool byzantine = false;                           // not checked for safety or liveness
   std::int64_t drift_ppm = 0, clock_offset_ns = 0;  // clock-drift: node time = offset + t * (1 + ppm/1e6)
   std::int64_t first_commit_after_heal_ns = -1;
+  // Membership: the node's state at the end, whether it is in the newest set of the schedule that
+  // the committed blocks give (SimResult::schedule), whether it started outside the genesis set,
+  // the peer-set changes it applied, its accepted join round and membership_status (NodeStats),
+  // and, in the graph and store of the reference node (SimResult::reference_node), the witnesses it
+  // created and the blocks it signed.
+  std::string state;
+  bool validator = false;
+  bool joiner = false;
+  std::uint64_t peer_set_changes = 0;
+  std::optional<std::int64_t> join_accepted_round;
+  std::string membership_status;
+  std::uint64_t witnesses = 0;
+  std::uint64_t blocks_signed = 0;
+  std::size_t schedule_entries = 0;  // of its own schedule
 };
 
 // What the faults did in one run, so that a test can show a fault really happened.
@@ -267,6 +299,15 @@ struct SimResult {
   std::uint64_t trace_hash = 0;            // first 8 bytes (LE) of the BLAKE2b-256 trace digest
   std::int64_t virtual_ns = 0;             // virtual time reached
   std::string diagnostics;                 // per-node state, one line each (set on failure)
+  // Membership: nodes that joined (outside genesis at their start, validators at the end), nodes
+  // that left (asked to, Shutdown at the end); the schedule the committed blocks give (genesis plus
+  // apply_peer_changes of each block, in index order), and whether every honest node that is
+  // running (not Joining or Shutdown) ends with exactly that schedule; the node whose graph and
+  // store SimNodeSummary::witnesses and blocks_signed are counted in (-1: none running).
+  std::vector<std::size_t> joined, left;
+  std::vector<std::pair<std::int64_t, std::vector<std::size_t>>> schedule;  // round -> node indexes
+  bool schedules_equal = true;
+  int reference_node = -1;
 };
 
 // Runs one simulation. Deterministic: same options (log aside) => same result, trace_hash included.

@@ -81,7 +81,7 @@ TEST_CASE("messages: the fast-forward messages round-trip; a refusal carries not
   CHECK(back.frame.hash() == ff.frame.hash());
   CHECK(back.snapshot == ff.snapshot);
   // "Cannot serve": u32 from_id, then a false flag, nothing else.
-  CHECK(to_hex(encode(FastForwardResponse{0x01020304, false, {}, {}, {}, {}})) == "04030201" "00");
+  CHECK(to_hex(encode(FastForwardResponse{0x01020304, false, {}, {}, {}, {}, {}})) == "04030201" "00");
 }
 
 TEST_CASE("messages: golden bytes of a SyncRequest and an EagerSyncResponse") {
