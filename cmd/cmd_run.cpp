@@ -3,8 +3,10 @@
 // by the ProbeApp that measures commit latency for `chatter testnet`, an in-memory store, the
 // Runtime that drives the node on one io_context (this thread), the SubmitServer that accepts
 // Babble.SubmitTx at --proxy-listen, and the HTTP service at --service-listen (net/http_service.h:
-// its own thread, reaching the node through Runtime::post; off with --no-service). SIGINT/SIGTERM
-// stop it (leaving politely arrives with the membership issue), write the final --report and exit 0.
+// its own thread, reaching the node through Runtime::post; off with --no-service). A key in neither
+// peers.json nor peers.genesis.json makes a new node that asks to join (Joining). SIGINT/SIGTERM: a
+// validator leaves politely (asks to be removed, waits until it takes effect, at most
+// --leave-timeout), then the final --report is written and the process exits 0.
 //
 // Log (cmd/log.h, --log): one line per fact on standard error, "TIME level=L component=C msg=WHAT
 // key=value ...": started, a progress line every 5 s, state changes and errors (cmd/run_log.h);
@@ -25,6 +27,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app_proxy/kvstore.h"
@@ -65,8 +68,9 @@ struct RunArgs {
   std::size_t cache_size = 50000;
   bool fast_sync = false;
   std::string report;
-  // spec/cli.md options that need later issues: refused when given.
-  std::vector<std::pair<std::string, CLI::Option*>> unimplemented;
+  std::string join_timeout = "10s";
+  std::int64_t suspend_limit = 100;
+  std::string leave_timeout = "30s";
 };
 
 struct UsageError : std::runtime_error {
@@ -96,11 +100,10 @@ struct Setup {
   std::optional<HostPort> client;  // --client-connect
   std::optional<HostPort> service;  // none with --no-service
   std::vector<PeerAddress> peers;
+  std::int64_t leave_timeout_ns = 0;  // SIGINT/SIGTERM: how long a validator waits for its removal
 };
 
 Setup prepare(const RunArgs& args) {
-  for (const auto& [name, option] : args.unimplemented)
-    if (option->count() > 0) throw UsageError("option --" + name + " is not implemented yet");
   Setup s;
   std::string log_error;
   const auto log = parse_log_spec(args.log, log_error);
@@ -109,6 +112,15 @@ Setup prepare(const RunArgs& args) {
   s.config.heartbeat_ns = duration_option("heartbeat", args.heartbeat);
   s.config.slow_heartbeat_ns = duration_option("slow-heartbeat", args.slow_heartbeat);
   s.config.timeout_ns = duration_option("timeout", args.timeout);
+  s.config.join_timeout_ns = duration_option("join-timeout", args.join_timeout);
+  if (args.suspend_limit < 0) throw UsageError("--suspend-limit must be 0 (never) or a positive number");
+  s.config.suspend_limit = static_cast<std::uint64_t>(args.suspend_limit);
+  {
+    const auto ns = parse_duration_ns(args.leave_timeout);
+    if (!ns || *ns < 0)
+      throw UsageError("--leave-timeout '" + args.leave_timeout + "' is not a duration (like 30s, or 0 to stop without leaving)");
+    s.leave_timeout_ns = *ns;
+  }
   if (args.sync_limit == 0) throw UsageError("--sync-limit must be at least 1");
   s.config.sync_limit = args.sync_limit;
   s.proxy = address_option("proxy-listen", args.proxy_listen, true);
@@ -129,24 +141,39 @@ Setup prepare(const RunArgs& args) {
     genesis = read_peers_file((dir / kGenesisPeersFile).string(), error);
     if (!genesis) throw UsageError(error);
   }
+  // This node in the genesis set or in peers.json (the current set). In neither, it is a new node
+  // that asks the validators of peers.json to add it (Joining): it needs --listen, since no file
+  // says where it listens.
   const Peer* self = nullptr;
-  for (const auto& p : *genesis)
-    if (p.pub_key == key->public_key()) self = &p;
-  if (self == nullptr)
+  for (const std::vector<Peer>* list : {&std::as_const(*genesis), &std::as_const(*peers)})
+    for (const auto& p : *list)
+      if (!self && p.pub_key == key->public_key()) self = &p;
+  if (self == nullptr && args.listen.empty())
     throw UsageError("this node's key " + pubkey_hex(key->public_key()) +
-                     " is not in the genesis peer set; joining a running network arrives with the "
-                     "membership issue");
-  s.listen = address_option("listen", args.listen.empty() ? self->net_addr : args.listen, true);
-  for (const auto& p : *genesis) {
-    if (p.pub_key == self->pub_key) continue;
-    const HostPort hp = address_option("peer " + p.moniker, p.net_addr, false);
-    s.peers.push_back(PeerAddress{p.id(), hp.host, hp.port});
-  }
+                     " is in neither peers.json nor the genesis peers: to join the network it needs --listen "
+                     "(and --advertise when others reach it at another address)");
+  const Peer me{key->public_key(), self ? self->net_addr : args.listen, self ? self->moniker : std::string()};
+  s.listen = address_option("listen", args.listen.empty() ? me.net_addr : args.listen, true);
+  if (!args.advertise.empty()) address_option("advertise", args.advertise, false);
+  // Addresses of every peer the files name (the runtime finds later ones through the node).
+  std::vector<std::uint32_t> seen;
+  for (const std::vector<Peer>* list : {&std::as_const(*genesis), &std::as_const(*peers)})
+    for (const auto& p : *list) {
+      if (p.pub_key == me.pub_key || std::find(seen.begin(), seen.end(), p.id()) != seen.end()) continue;
+      seen.push_back(p.id());
+      const HostPort hp = address_option("peer " + p.moniker, p.net_addr, false);
+      s.peers.push_back(PeerAddress{p.id(), hp.host, hp.port});
+    }
   s.config.key = *key;
   s.config.genesis = PeerSet(*genesis);
-  s.config.moniker = args.moniker.empty() ? self->moniker : args.moniker;
-  if (s.config.moniker.empty()) s.config.moniker = "node" + std::to_string(self->id());
-  s.config.seed = static_cast<std::uint64_t>(unix_now_ns()) ^ self->id();
+  for (const auto& p : *peers)
+    if (p.pub_key != me.pub_key) s.config.contacts.push_back(p);
+  s.config.net_addr = !args.advertise.empty() ? args.advertise
+                      : !me.net_addr.empty()  ? me.net_addr
+                                              : s.listen.host + ":" + std::to_string(s.listen.port);
+  s.config.moniker = args.moniker.empty() ? me.moniker : args.moniker;
+  if (s.config.moniker.empty()) s.config.moniker = "node" + std::to_string(me.id());
+  s.config.seed = static_cast<std::uint64_t>(unix_now_ns()) ^ me.id();
   s.config.fast_sync = args.fast_sync;
   // A node that finds itself this many events behind a peer fast-forwards instead (BENCHMARKS.md).
   s.config.catch_up_threshold = 20 * s.config.sync_limit;
@@ -288,6 +315,7 @@ int run_node(const RunArgs& args) {
       if (!report) return;
       const TransportStats t = runtime.transport_stats();
       report->set_transport(t.bytes_sent, t.bytes_received);
+      report->set_schedule(node.graph().schedule());
       std::string error;
       if (!report->write(node.stats(), exited, error))
         log.write("node", LogLevel::kError, "report", {{"path", args.report}, {"error", error}});
@@ -332,10 +360,13 @@ int run_node(const RunArgs& args) {
     arm_report();
     arm_progress();
 
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-      if (ec) return;
-      log.write("node", LogLevel::kInfo, "stopping", {{"signal", std::to_string(signo)}});
+    // SIGINT/SIGTERM: a validator leaves politely (Node::leave: it asks to be removed and goes on
+    // gossiping until the removal takes effect, then Shutdown), for at most --leave-timeout; a
+    // second signal stops it at once. A node that is alone or no validator stops at once.
+    bool stopping = false;
+    auto stop_all = [&] {
+      if (stopping) return;
+      stopping = true;
       report_timer.cancel();
       progress_timer.cancel();
       server.stop();
@@ -343,7 +374,48 @@ int run_node(const RunArgs& args) {
       runtime.stop();
       node.shutdown();
       io.stop();
-    });
+    };
+    asio::steady_timer leave_timer(io);
+    const auto leave_deadline = std::make_shared<std::chrono::steady_clock::time_point>();
+    std::function<void()> watch_leave = [&] {
+      leave_timer.expires_after(std::chrono::milliseconds(20));
+      leave_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (node.state() == NodeState::kShutdown) {
+          const NodeStats st = node.stats();
+          log.write("node", LogLevel::kInfo, "left", {{"status", st.membership_status}});
+          stop_all();
+        } else if (std::chrono::steady_clock::now() >= *leave_deadline) {
+          log.write("node", LogLevel::kWarn, "leave timed out",
+                    {{"waited", args.leave_timeout}, {"status", node.stats().membership_status}});
+          stop_all();
+        } else {
+          watch_leave();
+        }
+      });
+    };
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    std::function<void()> arm_signals = [&] {
+      signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (*leave_deadline != std::chrono::steady_clock::time_point{}) {
+          log.write("node", LogLevel::kInfo, "stopping", {{"signal", std::to_string(signo)}, {"detail", "second signal"}});
+          stop_all();
+          return;
+        }
+        if (setup.leave_timeout_ns == 0) {  // --leave-timeout 0: stop without leaving
+          log.write("node", LogLevel::kInfo, "stopping", {{"signal", std::to_string(signo)}});
+          stop_all();
+          return;
+        }
+        log.write("node", LogLevel::kInfo, "leaving", {{"signal", std::to_string(signo)}});
+        *leave_deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(setup.leave_timeout_ns);
+        runtime.post_call([](Node& n) { return n.leave(unix_now_ns()); });
+        watch_leave();
+        arm_signals();
+      });
+    };
+    arm_signals();
     io.run();
     // Lets the app hear of the Shutdown state if it is listening (bounded), then closes.
     if (socket_app) socket_app->stop(std::chrono::milliseconds(500));
@@ -372,11 +444,13 @@ Command add_run_command(CLI::App& root) {
       "run",
       "Run one node (spec/cli.md). DIR holds priv_key, peers.json and optionally peers.genesis.json (JSON arrays "
       "of {\"NetAddr\", \"PubKeyHex\", \"Moniker\"}). Hosts the example key-value app (or uses the socket app "
-      "at --client-connect) and accepts transactions with Babble.SubmitTx at --proxy-listen. SIGINT/SIGTERM stop "
-      "it (exit 0). Durations: 10ms, 1s, 500us, 2m, or an integer of milliseconds.");
+      "at --client-connect) and accepts transactions with Babble.SubmitTx at --proxy-listen. A key in neither "
+      "file joins the running network (it needs --listen). SIGINT/SIGTERM: a validator leaves politely (asks to be "
+      "removed, waits for it at most --leave-timeout), then exits 0. Durations: 10ms, 1s, 500us, 2m, or an "
+      "integer of milliseconds.");
   app->add_option("--datadir", args->datadir, "Data directory (priv_key, peers.json)")->required();
   app->add_option("--listen", args->listen, "host:port for gossip (default: this node's NetAddr in peers.json)");
-  app->add_option("--advertise", args->advertise, "host:port others reach this node at (informational for now)");
+  app->add_option("--advertise", args->advertise, "host:port others reach this node at, carried in its request to join (default: its NetAddr in the peer files, or --listen)");
   app->add_option("--moniker", args->moniker, "Name of this node (default: its Moniker in peers.json)");
   app->add_option("--heartbeat", args->heartbeat, "Gossip period while busy")->capture_default_str();
   app->add_option("--slow-heartbeat", args->slow_heartbeat, "Gossip period while idle")->capture_default_str();
@@ -409,9 +483,18 @@ Command add_run_command(CLI::App& root) {
                 "snapshot, not history");
   app->add_option("--cache-size", args->cache_size, "Events kept in memory: the LMDB store's decoded cache, or all the in-memory store keeps")
       ->capture_default_str();
-  const std::string later = "Not implemented yet (refused with exit 2)";
-  for (const char* opt : {"join-timeout", "suspend-limit"})
-    args->unimplemented.emplace_back(opt, app->add_option(std::string("--") + opt, later));
+  app->add_option("--join-timeout", args->join_timeout,
+                  "A node outside the validator set asks a validator of peers.json to add it; unanswered after "
+                  "this, it asks the next one (the wait doubling up to 60 s)")
+      ->capture_default_str();
+  app->add_option("--suspend-limit", args->suspend_limit,
+                  "Suspended (no new events, still answering) when this node's undetermined events exceed this "
+                  "many times the number of validators (0: never)")
+      ->capture_default_str();
+  app->add_option("--leave-timeout", args->leave_timeout,
+                  "SIGINT/SIGTERM: a validator asks to be removed and waits at most this long for the removal to "
+                  "take effect before it stops anyway; 0: stop at once without leaving (the whole network stops)")
+      ->capture_default_str();
   return Command{app, [args] { return run_node(*args); }};
 }
 

@@ -13,6 +13,7 @@
 #include <random>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -70,16 +71,19 @@ std::string service_url(const NodeProcess& p) { return "http://127.0.0.1:" + std
 void check_args(const TestnetArgs& a) {
   if (a.late > 16) throw UsageError("--late must be at most 16");
   if (a.crash > 32) throw UsageError("--crash must be at most 32");
-  if (a.join > 0) throw UsageError("option --join is not implemented yet");
-  if (a.leave > 0) throw UsageError("option --leave is not implemented yet");
   if (a.nodes < 1 || a.nodes > 64) throw UsageError("--nodes must be between 1 and 64");
+  if (a.join > 16) throw UsageError("--join must be at most 16");
+  if (a.leave >= a.nodes) throw UsageError("--leave must be below --nodes: at least one genesis validator stays");
   if (!(a.duration_s > 0) || a.duration_s > 86400) throw UsageError("--duration must be a positive number of seconds");
   if (!(a.tx_rate >= 0) || a.tx_rate > 1e7) throw UsageError("--tx-rate must be a non-negative number");
   if (a.tx_size < 1 || a.tx_size > 1'000'000) throw UsageError("--tx-size must be between 1 and 1000000 bytes");
 }
 
-// Creates DIR (or a fresh temporary one) and DIR/node<i> with keys, ports and peers.json.
-std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
+// Creates DIR (or a fresh temporary one) and DIR/node<i> with keys, ports and peers.json (the
+// genesis validators, late ones included). The --join nodes come last: their keys are in no peer
+// file, their peers.json and peers.genesis.json name the genesis validators (whom they ask to join).
+// `keys` gets each node's public key (PubKeyHex).
+std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir, std::vector<std::string>& keys) {
   if (dir.empty()) {
     std::string templ = (fs::temp_directory_path() / "chatter-testnet-XXXXXX").string();
     if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory");
@@ -90,7 +94,8 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
     if (ec) throw UsageError("cannot create --dir " + dir + ": " + ec.message());
   }
   // Late validators are in the genesis set like the others; they start at half the duration.
-  const std::size_t total = a.nodes + a.late;
+  const std::size_t genesis = a.nodes + a.late;
+  const std::size_t total = genesis + a.join;
   const auto ports = pick_free_ports(3 * total);
   std::vector<NodeProcess> nodes(total);
   std::vector<Peer> peers;
@@ -104,16 +109,22 @@ std::vector<NodeProcess> prepare_nodes(const TestnetArgs& a, std::string& dir) {
     const KeyPair key = KeyPair::generate();
     std::string error;
     if (!write_key_files(n.dir, key, error)) throw UsageError(error);
-    peers.push_back(Peer{key.public_key(), "127.0.0.1:" + std::to_string(n.gossip_port), "node" + std::to_string(i)});
+    keys.push_back(pubkey_hex(key.public_key()));
+    if (i < genesis)
+      peers.push_back(Peer{key.public_key(), "127.0.0.1:" + std::to_string(n.gossip_port), "node" + std::to_string(i)});
   }
   for (const auto& n : nodes) {
     std::string error;
     if (!write_peers_file((fs::path(n.dir) / kPeersFile).string(), peers, error)) throw std::runtime_error(error);
+    if (n.index >= genesis && !write_peers_file((fs::path(n.dir) / kGenesisPeersFile).string(), peers, error))
+      throw std::runtime_error(error);
   }
   return nodes;
 }
 
-void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool bootstrap = false) {
+// `leaves`: the node asks to be removed from the validator set on SIGTERM (a --leave node); the
+// others stop at once (--leave-timeout 0), as the whole network stops at the end of the run.
+void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool bootstrap = false, bool leaves = false) {
   std::vector<std::string> args{"run",
                                 "--datadir",
                                 n.dir,
@@ -126,6 +137,10 @@ void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool boots
                                 "--heartbeat",
                                 a.heartbeat};
   if (fast_sync) args.push_back("--fast-sync");
+  args.push_back("--listen");
+  args.push_back("127.0.0.1:" + std::to_string(n.gossip_port));
+  args.push_back("--leave-timeout");
+  args.push_back(leaves ? "30s" : "0");
   if (a.store || a.crash > 0) args.push_back("--store");
   if (bootstrap) args.push_back("--bootstrap");
   n.stopped_by_us = false;
@@ -133,9 +148,22 @@ void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool boots
   n.running = true;
 }
 
-// The genesis validators that start at once (the late ones start at half the duration).
+// The --leave validators: the last ones of the genesis set (never node0, whose blocks the summary
+// counts transactions from).
+bool is_leaver(const TestnetArgs& a, std::size_t i) { return i < a.nodes && i + a.leave >= a.nodes; }
+
+// The genesis validators that start at once (the late ones start at half the duration, the --join
+// ones during the run).
 void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a) {
-  for (std::size_t i = 0; i < a.nodes; ++i) start_node(nodes[i], a, false);
+  for (std::size_t i = 0; i < a.nodes; ++i) start_node(nodes[i], a, false, false, is_leaver(a, i));
+}
+
+// The newest validator set of a report's schedule, or nullptr.
+const std::vector<std::string>* newest_set(const NodeReport& r) {
+  return r.history.empty() ? nullptr : &r.history.rbegin()->second;
+}
+bool in_set(const std::vector<std::string>* set, const std::string& key) {
+  return set && std::find(set->begin(), set->end(), key) != set->end();
 }
 
 // Waits until every started node's proxy port accepts; throws with the log tail of the culprit otherwise.
@@ -188,9 +216,10 @@ void check_deaths(std::vector<NodeProcess>& nodes, nlohmann::ordered_json& died)
 int run_testnet(TestnetArgs a) {
   std::string dir = a.dir;
   std::vector<NodeProcess> nodes;
+  std::vector<std::string> keys;
   try {
     check_args(a);
-    nodes = prepare_nodes(a, dir);
+    nodes = prepare_nodes(a, dir, keys);
   } catch (const UsageError& e) {
     std::cerr << "chatter testnet: " << e.what() << "\n";
     return kExitUsage;
@@ -238,10 +267,61 @@ int run_testnet(TestnetArgs a) {
       Crash c;
       const double slot = a.duration_s * 0.5 / static_cast<double>(a.crash);
       c.at_s = a.duration_s * 0.15 + slot * (static_cast<double>(k) + std::uniform_real_distribution<double>(0.0, 0.8)(rng));
-      c.node = static_cast<std::size_t>(rng() % a.nodes);
+      c.node = static_cast<std::size_t>(rng() % (a.nodes - a.leave));  // never a --leave node
       crashes.push_back(c);
     }
   }
+  // --join K: node<nodes+late+k> starts at 20%..50% of the duration, outside the genesis set; it has
+  // joined once its report says Babbling with its key in its own newest validator set.
+  // --leave K: the last K genesis validators get SIGTERM at 55%..75% (their load stops first) and
+  // must exit 0 on their own once their removal took effect.
+  struct Join {
+    double at_s = 0;
+    std::size_t node = 0;
+    bool started = false;
+    Clock::time_point started_at{};
+    std::optional<double> joined_s;  // wall time from its start to Babbling as a validator
+  };
+  struct Leave {
+    double at_s = 0;
+    std::size_t node = 0;
+    bool asked = false;
+    Clock::time_point asked_at{};
+    std::optional<double> exited_s;
+  };
+  std::vector<Join> joins;
+  std::vector<Leave> leaves;
+  for (std::size_t k = 0; k < a.join; ++k) {
+    Join j;
+    j.at_s = a.duration_s * (0.2 + 0.3 * static_cast<double>(k) / static_cast<double>(a.join));
+    j.node = a.nodes + a.late + k;
+    joins.push_back(j);
+  }
+  for (std::size_t k = 0; k < a.leave; ++k) {
+    Leave l;
+    l.at_s = a.duration_s * (0.55 + 0.2 * static_cast<double>(k) / static_cast<double>(a.leave));
+    l.node = a.nodes - 1 - k;
+    leaves.push_back(l);
+  }
+  auto track_joins = [&](const std::vector<std::optional<NodeReport>>& reports) {
+    for (auto& j : joins) {
+      const auto& r = reports[j.node];
+      if (!j.started || j.joined_s || !r || r->state != "Babbling" || !in_set(newest_set(*r), keys[j.node])) continue;
+      j.joined_s = std::chrono::duration<double>(Clock::now() - j.started_at).count();
+      std::cerr << "testnet: node" << j.node << " joined: Babbling as a validator " << *j.joined_s
+                << " s after it started";
+      if (r->join_latency_s) std::cerr << " (" << *r->join_latency_s << " s after its join request)";
+      std::cerr << "\n";
+    }
+  };
+  auto track_leaves = [&] {
+    for (auto& l : leaves) {
+      if (!l.asked || l.exited_s || !reap_if_exited(nodes[l.node])) continue;
+      l.exited_s = std::chrono::duration<double>(Clock::now() - l.asked_at).count();
+      std::cerr << "testnet: node" << l.node << " left and stopped " << *l.exited_s << " s after it was asked ("
+                << describe_status(nodes[l.node].status) << ")\n";
+    }
+  };
   auto track_crashes = [&](const std::vector<std::optional<NodeReport>>& reports) {
     for (auto& c : crashes) {
       if (!c.done || c.recovery_s) continue;
@@ -332,10 +412,32 @@ int run_testnet(TestnetArgs a) {
         loads[c.node]->start();
         c.load_pending.reset();
       }
+      for (auto& j : joins) {
+        if (j.started || elapsed < j.at_s) continue;
+        start_node(nodes[j.node], a, false);
+        j.started = true;
+        j.started_at = Clock::now();
+        std::cerr << "testnet: started node" << j.node << " outside the validator set: it asks to join\n";
+      }
+      for (auto& l : leaves) {
+        if (l.asked || elapsed < l.at_s) continue;
+        if (loads[l.node]) {
+          loads[l.node]->finish(0);
+          retired_loads.push_back(std::move(loads[l.node]));
+        }
+        NodeProcess& n = nodes[l.node];
+        n.stopped_by_us = true;  // its exit is expected (and checked: it must be 0)
+        ::kill(n.pid, SIGTERM);
+        l.asked = true;
+        l.asked_at = Clock::now();
+        std::cerr << "testnet: asked node" << l.node << " to leave the validator set (SIGTERM)\n";
+      }
+      track_leaves();
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
       track_late(reports);
       track_crashes(reports);
+      track_joins(reports);
       std::ostringstream line;
       line << "testnet: t=" << std::llround(std::chrono::duration<double>(Clock::now() - t0).count()) << "s";
       std::uint64_t accepted = 0;
@@ -354,7 +456,9 @@ int run_testnet(TestnetArgs a) {
         }
         line << " | node" << i << " blocks=" << (r && r->last_block_index ? *r->last_block_index + 1 : 0)
              << " tx/s=" << std::llround(seen[i].rate);
-        if (i >= a.nodes) line << " " << (r ? r->state : std::string(late_started ? "starting" : "waiting"));
+        if (is_leaver(a, i) && !nodes[i].running) line << " left";
+        if (i >= a.nodes)
+          line << " " << (r ? r->state : std::string(nodes[i].pid > 0 ? "starting" : "waiting"));
       }
       std::cerr << line.str() << "\n";
     }
@@ -373,15 +477,21 @@ int run_testnet(TestnetArgs a) {
     std::optional<std::uint64_t> stable_last;
     auto stable_since = Clock::now();
     while (Clock::now() < converge_deadline) {
+      track_leaves();
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
       bool same = true;
       track_late(reports);
       track_crashes(reports);
-      // A crash loses what was in the killed node's pool: then only the last blocks are compared.
-      for (const auto& r : reports)
+      track_joins(reports);
+      // A crash loses what was in the killed node's pool (a leaving node may stop with some in its
+      // pool too): then only the last blocks are compared. Nodes that left are done.
+      for (std::size_t i = 0; i < reports.size(); ++i) {
+        if (is_leaver(a, i)) continue;
+        const auto& r = reports[i];
         same = same && r && r->last_block_index && r->last_block_index == reports.front()->last_block_index &&
-               (r->transactions >= submitted || r->fast_forwards > 0 || !crashes.empty());
+               (r->transactions >= submitted || r->fast_forwards > 0 || !crashes.empty() || a.leave > 0);
+      }
       // The same last block on every node for 1.5 s: nothing left in flight (stopping the nodes
       // while a last block is being committed would leave them one block apart).
       const std::optional<std::uint64_t> now_last =
@@ -402,6 +512,7 @@ int run_testnet(TestnetArgs a) {
     return 1;
   }
 
+  track_leaves();
   check_deaths(nodes, died);
   stop_nodes(nodes, std::chrono::seconds(10));
   nlohmann::ordered_json stop_status = nlohmann::ordered_json::array();
@@ -426,7 +537,9 @@ int run_testnet(TestnetArgs a) {
     }
     reports.push_back(std::move(*r));
   }
-  const Agreement agree = compare_reports(reports);
+  std::vector<bool> until_end(nodes.size(), true);
+  for (std::size_t i = 0; i < nodes.size(); ++i) until_end[i] = !is_leaver(a, i);
+  const Agreement agree = compare_reports(reports, &until_end);
   if (!agree.first_difference.empty()) std::cerr << "testnet: " << agree.first_difference << "\n";
   // Which fields differ, from the stores of the two nodes (stopped by now).
   std::string block_difference;
@@ -463,7 +576,7 @@ int run_testnet(TestnetArgs a) {
   }
 
   nlohmann::ordered_json s;
-  s["nodes"] = a.nodes + a.late;
+  s["nodes"] = a.nodes + a.late + a.join;
   s["duration_s"] = a.duration_s;
   s["tx_submitted"] = submitted;
   s["tx_committed"] = agree.tx_committed;
@@ -498,7 +611,43 @@ int run_testnet(TestnetArgs a) {
                           {"block_before", c.block_before ? nlohmann::ordered_json(*c.block_before) : nlohmann::ordered_json(nullptr)}});
   }
   s["crashes"] = crash_list;
-  s["membership"] = {{"joined", 0}, {"left", 0}, {"validator_sets_equal", true}};
+  // Membership: from node0's final schedule (every node that ran until the end must hold the same).
+  const std::vector<std::string>* final_set = newest_set(reports.front());
+  const bool sets_equal = same_schedules(reports, until_end);
+  std::size_t joined = 0, left = 0;
+  nlohmann::ordered_json join_list = nlohmann::ordered_json::array(), leave_list = nlohmann::ordered_json::array();
+  nlohmann::ordered_json join_latency = nlohmann::ordered_json::array();
+  for (const auto& j : joins) {
+    const NodeReport& r = reports[j.node];
+    const bool ok = j.joined_s.has_value() && in_set(final_set, keys[j.node]);
+    joined += ok ? 1 : 0;
+    if (r.join_latency_s) join_latency.push_back(*r.join_latency_s);
+    join_list.push_back({{"node", j.node},
+                         {"joined", ok},
+                         {"state", r.state},
+                         {"babbling_after_start_s", j.joined_s ? nlohmann::ordered_json(*j.joined_s) : nlohmann::ordered_json(nullptr)},
+                         {"join_latency_s", r.join_latency_s ? nlohmann::ordered_json(*r.join_latency_s) : nlohmann::ordered_json(nullptr)},
+                         {"fast_forwards", r.fast_forwards},
+                         {"status", r.membership_status}});
+  }
+  for (const auto& l : leaves) {
+    const NodeProcess& n = nodes[l.node];
+    const bool exited_zero = l.exited_s.has_value() && WIFEXITED(n.status) && WEXITSTATUS(n.status) == 0;
+    const bool ok = exited_zero && final_set && !in_set(final_set, keys[l.node]);
+    left += ok ? 1 : 0;
+    leave_list.push_back({{"node", l.node},
+                          {"left", ok},
+                          {"stopped_s", l.exited_s ? nlohmann::ordered_json(*l.exited_s) : nlohmann::ordered_json(nullptr)},
+                          {"exit", describe_status(n.status)},
+                          {"status", reports[l.node].membership_status}});
+  }
+  s["membership"] = {{"joined", joined},
+                     {"left", left},
+                     {"validator_sets_equal", sets_equal},
+                     {"validators", final_set ? final_set->size() : 0},
+                     {"join_latency_s", join_latency},
+                     {"joins", join_list},
+                     {"leaves", leave_list}};
   if (!block_difference.empty()) s["block_difference"] = block_difference;
   s["dir"] = dir;
   s["tx_size"] = a.tx_size;
@@ -522,7 +671,8 @@ int run_testnet(TestnetArgs a) {
     if (!out) std::cerr << "chatter testnet: cannot write the summary to " << a.summary << "\n";
   }
   const bool held = agree.blocks_equal && agree.state_hashes_equal && agree.tx_committed > 0 && died.empty() &&
-                    clean_exit && all_reports && load_errors.empty() && late_ok && crashes_ok;
+                    clean_exit && all_reports && load_errors.empty() && late_ok && crashes_ok &&
+                    joined == a.join && left == a.leave && sets_equal;
   return held ? 0 : 1;
 }
 
@@ -548,8 +698,12 @@ Command add_testnet_command(CLI::App& root) {
   app->add_option("--crash", args->crash,
                   "K times, kill -9 a random node under load and restart it with --bootstrap (implies --store)")
       ->capture_default_str();
-  app->add_option("--join", args->join, "Nodes that join during the run (not implemented yet)")->capture_default_str();
-  app->add_option("--leave", args->leave, "Validators that leave (not implemented yet)")->capture_default_str();
+  app->add_option("--join", args->join,
+                  "K nodes outside the genesis set start during the run (20%..50% of it) and join the validators")
+      ->capture_default_str();
+  app->add_option("--leave", args->leave,
+                  "K genesis validators are asked to leave (SIGTERM at 55%..75% of the run) and must stop once removed")
+      ->capture_default_str();
   app->add_option("--dir", args->dir, "Where data directories and logs go (default: a new temporary directory)");
   app->add_option("--summary", args->summary, "Also write the summary to FILE");
   app->add_option("--heartbeat", args->heartbeat, "--heartbeat of every node")->capture_default_str();

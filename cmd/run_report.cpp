@@ -52,6 +52,13 @@ nlohmann::ordered_json stats_json(const NodeStats& s) {
   j["catch_up_snapshot_bytes_total"] = s.catch_up_snapshot_bytes_total;
   j["catch_up_retargets"] = s.catch_up_retargets;
   j["chunks_served"] = s.chunks_served;
+  j["membership_status"] = s.membership_status;
+  j["join_accepted_round"] = optional_json(s.join_accepted_round);
+  j["join_requests_sent"] = s.join_requests_sent;
+  j["join_latency_s"] = s.join_requested_ns >= 0 && s.joined_ns >= 0
+                            ? nlohmann::ordered_json(static_cast<double>(s.joined_ns - s.join_requested_ns) / 1e9)
+                            : nlohmann::ordered_json(nullptr);
+  j["peer_set_changes"] = s.peer_set_changes;
   return j;
 }
 
@@ -88,6 +95,15 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
 RunReport::RunReport(std::string path, const Store& store, const ProbeApp& probe)
     : path_(std::move(path)), store_(store), probe_(probe) {}
 
+void RunReport::set_schedule(const PeerSchedule& schedule) {
+  history_.clear();
+  for (const auto& [round, set] : schedule.entries()) {
+    std::vector<std::string> keys;
+    for (const Peer& p : set.peers()) keys.push_back(p.pub_key_hex());
+    history_.emplace_back(round, std::move(keys));
+  }
+}
+
 void RunReport::read_new_blocks(const NodeStats& stats) {
   if (!stats.last_block_index) return;
   std::uint64_t next = blocks_.empty() ? 0 : blocks_.back().index + 1;
@@ -119,6 +135,9 @@ bool RunReport::write(const NodeStats& stats, bool exited, std::string& error) {
   j["bytes_received"] = bytes_received_;
   j["bytes_sent"] = bytes_sent_;
   j["exited"] = exited;
+  nlohmann::ordered_json history = nlohmann::ordered_json::object();
+  for (const auto& [round, keys] : history_) history[std::to_string(round)] = keys;
+  j["history"] = std::move(history);
   j["written_unix_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();

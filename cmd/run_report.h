@@ -5,7 +5,8 @@
 //    "blocks": [{"index", "hash" (hex of Block::hash()), "state_hash" (hex), "txs"} ... every committed
 //               block, in index order],
 //    "latency_ms_histogram": [[ms, count] ... non-zero 1 ms buckets of the ProbeApp],
-//    "stats": {every NodeStats field}, "exited": bool, "written_unix_ms": when it was written}
+//    "stats": {every NodeStats field}, "exited": bool, "written_unix_ms": when it was written,
+//    "history": {"<round>": ["0X<public key>", ...] ... the node's peer-set schedule}}
 //
 // Blocks are read from the store once each (committed blocks do not change), so writing the report
 // every second costs O(new blocks) reads. Call from the thread that drives the node.
@@ -32,6 +33,8 @@ class RunReport {
     bytes_sent_ = bytes_sent;
     bytes_received_ = bytes_received;
   }
+  // The node's peer-set schedule ("history"), written with the next report.
+  void set_schedule(const PeerSchedule& schedule);
 
  private:
   struct BlockEntry {
@@ -41,6 +44,7 @@ class RunReport {
   };
   void read_new_blocks(const NodeStats& stats);
   std::uint64_t bytes_received_ = 0, bytes_sent_ = 0;
+  std::vector<std::pair<std::int64_t, std::vector<std::string>>> history_;
 
   std::string path_;
   const Store& store_;

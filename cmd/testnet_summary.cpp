@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace chatter::cmd {
 
@@ -31,25 +32,37 @@ std::optional<NodeReport> read_report(const std::string& path, std::string& erro
     if (st.contains("fast_forward_block") && !st.at("fast_forward_block").is_null())
       r.fast_forward_block = st.at("fast_forward_block").get<std::uint64_t>();
     r.bytes_received = j.value("bytes_received", std::uint64_t{0});
+    if (j.contains("history"))
+      for (const auto& [round, keys] : j.at("history").items())
+        r.history[std::stoll(round)] = keys.get<std::vector<std::string>>();
+    r.membership_status = st.value("membership_status", std::string());
+    if (st.contains("join_latency_s") && !st.at("join_latency_s").is_null())
+      r.join_latency_s = st.at("join_latency_s").get<double>();
     return r;
   } catch (const nlohmann::json::exception& e) {
+    error = path + " is not a valid report (" + e.what() + ")";
+    return std::nullopt;
+  } catch (const std::logic_error& e) {  // a history round that is not a number
     error = path + " is not a valid report (" + e.what() + ")";
     return std::nullopt;
   }
 }
 
-Agreement compare_reports(const std::vector<NodeReport>& reports) {
+Agreement compare_reports(const std::vector<NodeReport>& reports, const std::vector<bool>* until_end) {
   Agreement a;
+  auto counted = [&](std::size_t i) { return !until_end || i >= until_end->size() || (*until_end)[i]; };
+  bool first = true, none = false;
   for (std::size_t i = 0; i < reports.size(); ++i) {
+    if (!counted(i)) continue;
     const auto& r = reports[i];
     if (!r.last_block_index) {
-      a.min_last_block.reset();
-      break;
+      none = true;
+      continue;
     }
-    if (i == 0 || !a.min_last_block || *r.last_block_index < *a.min_last_block) a.min_last_block = r.last_block_index;
+    if (first || *r.last_block_index < *a.min_last_block) a.min_last_block = r.last_block_index;
+    first = false;
   }
-  for (const auto& r : reports)
-    if (!r.last_block_index) a.min_last_block.reset();
+  if (none) a.min_last_block.reset();
 
   for (std::size_t i = 0; i < reports.size(); ++i)
     for (std::size_t j = i + 1; j < reports.size(); ++j) {
@@ -81,6 +94,16 @@ Agreement compare_reports(const std::vector<NodeReport>& reports) {
     for (const auto& [index, bi] : reports.front().blocks)
       if (index <= *a.min_last_block) a.tx_committed += bi.txs;
   return a;
+}
+
+bool same_schedules(const std::vector<NodeReport>& reports, const std::vector<bool>& until_end) {
+  const NodeReport* ref = nullptr;
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    if (i < until_end.size() && !until_end[i]) continue;
+    if (!ref) ref = &reports[i];
+    else if (reports[i].history != ref->history) return false;
+  }
+  return true;
 }
 
 double histogram_percentile(const std::map<std::uint64_t, std::uint64_t>& histogram, double p) {

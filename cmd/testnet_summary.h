@@ -28,6 +28,10 @@ struct NodeReport {
   std::uint64_t fast_forwards = 0;
   std::optional<std::uint64_t> fast_forward_block;
   std::uint64_t bytes_received = 0;  // gossip transport, since the node started
+  // The peer-set schedule (round -> public keys in order), and the node's membership progress.
+  std::map<std::int64_t, std::vector<std::string>> history;
+  std::string membership_status;
+  std::optional<double> join_latency_s;  // JoinRequest sent to Babbling as a validator
 };
 
 // Reads one report; nullopt with a sentence in `error` when missing or malformed.
@@ -46,7 +50,12 @@ struct Agreement {
   };
   std::optional<BlockDifference> block_difference;
 };
-Agreement compare_reports(const std::vector<NodeReport>& reports);
+// `until_end`: the nodes that ran until the end (absent: all); the others (validators that left)
+// still count for blocks_equal and state_hashes_equal, not for min_last_block and tx_committed.
+Agreement compare_reports(const std::vector<NodeReport>& reports, const std::vector<bool>* until_end = nullptr);
+
+// Whether every node that ran until the end holds the same peer-set schedule.
+bool same_schedules(const std::vector<NodeReport>& reports, const std::vector<bool>& until_end);
 
 // Percentile (0 < p <= 1) of a (ms, count) histogram: the lower bound of the bucket holding it; 0
 // when the histogram is empty.

@@ -250,6 +250,9 @@ struct NodeStats {
   std::uint64_t join_requests_sent = 0;
   std::uint64_t peer_set_changes = 0;
   bool suspended_by_limit = false;
+  // Join latency: the `now` of this node's first JoinRequest, and of the first call after which it
+  // was Babbling as a validator (in a set of its schedule in effect now or later); -1 until then.
+  std::int64_t join_requested_ns = -1, joined_ns = -1;
 };
 
 class Node {

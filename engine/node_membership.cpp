@@ -125,6 +125,7 @@ void Node::Impl::join_tick(std::int64_t now, std::vector<Envelope>& out) {
   joining.deadline = now + joining.wait;
   next_heartbeat = joining.deadline;
   ++stats.join_requests_sent;
+  if (stats.join_requested_ns < 0) stats.join_requested_ns = now;
   out.push_back(Envelope{c.id(), JoinRequest{my_id, own_tx(InternalTransactionType::kPeerAdd)}});
   stats.membership_status = previous + "join request sent to " + name_of(c) + (previous.empty() ? "" : ", waiting " + seconds(joining.wait));
 }
@@ -216,10 +217,11 @@ void Node::Impl::on_block_committed(const Block& b, bool changed) {
 }
 
 void Node::Impl::check_membership(std::int64_t now) {
-  (void)now;
   if (state == NodeState::kShutdown || state == NodeState::kJoining || state == NodeState::kCatchingUp) return;
   refresh_peers();
   const bool member = member_now_or_later();
+  if (member && state == NodeState::kBabbling && stats.join_requested_ns >= 0 && stats.joined_ns < 0)
+    stats.joined_ns = now;
   if (leave_requested && (state == NodeState::kBabbling || state == NodeState::kSuspended)) set_state(NodeState::kLeaving);
   if (state == NodeState::kLeaving) {
     if (!member) {

@@ -224,7 +224,16 @@ Json stats_json(const NodeStats& s) {
               {"bootstrap_replayed_rounds", s.bootstrap_replayed_rounds},
               {"bootstrap_warning", s.bootstrap_warning},
               {"app_nondeterminism", s.app_nondeterminism},
-              {"last_app_error", s.last_app_error}};
+              {"last_app_error", s.last_app_error},
+              // Membership (Joining, Leaving, Suspended).
+              {"membership_status", s.membership_status},
+              {"join_accepted_round", opt(s.join_accepted_round)},
+              {"join_requests_sent", s.join_requests_sent},
+              {"join_latency_s", s.join_requested_ns >= 0 && s.joined_ns >= 0
+                                     ? Json(static_cast<double>(s.joined_ns - s.join_requested_ns) / 1e9)
+                                     : Json(nullptr)},
+              {"peer_set_changes", s.peer_set_changes},
+              {"suspended_by_limit", s.suspended_by_limit}};
 }
 
 Json block_json(const Block& b) {

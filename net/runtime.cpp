@@ -248,6 +248,7 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
   void send(std::vector<Envelope>& out) {
     for (Envelope& e : out) {
       auto it = peers.find(e.to);
+      if (it == peers.end()) it = add_known_peer(e.to);
       if (it == peers.end()) {
         ++dropped_frames;
         if (unknown_logged.insert(e.to).second)
@@ -267,6 +268,33 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
       p.queue.push_back(std::move(frame));
       p.notify();
     }
+  }
+
+  // A destination the options did not list (a validator that joined, or a node asking to join):
+  // its address comes from the node's known peers (NetAddr "host:port"). peers.end() when unknown
+  // or unusable (logged once by the caller).
+  std::map<std::uint32_t, std::shared_ptr<OutPeer>>::iterator add_known_peer(std::uint32_t id) {
+    if (stopped || !started) return peers.end();
+    for (const Peer& p : node.known_peers()) {
+      if (p.id() != id) continue;
+      const auto colon = p.net_addr.rfind(':');
+      if (colon == std::string::npos || colon == 0) return peers.end();
+      std::uint32_t port_number = 0;
+      for (std::size_t i = colon + 1; i < p.net_addr.size(); ++i) {
+        const char c = p.net_addr[i];
+        if (c < '0' || c > '9' || port_number > 65535) return peers.end();
+        port_number = port_number * 10 + static_cast<std::uint32_t>(c - '0');
+      }
+      if (port_number == 0 || port_number > 65535 || colon + 1 == p.net_addr.size()) return peers.end();
+      PeerAddress a{id, p.net_addr.substr(0, colon), static_cast<std::uint16_t>(port_number)};
+      if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+      log("peer " + std::to_string(id) + " (" + p.moniker + ") is at " + p.net_addr + ": connecting to it");
+      auto out = std::make_shared<OutPeer>(io, a);
+      auto [it, inserted] = peers.emplace(id, out);
+      if (inserted) spawn(peer_loop(shared_from_this(), out));
+      return it;
+    }
+    return peers.end();
   }
 
   void drop_queue(OutPeer& p) {
@@ -495,6 +523,15 @@ void Runtime::post(std::function<void(Node&)> f) {
     if (!self || self->destroyed) return;  // the runtime is gone (and with it, possibly, the node)
     f(self->node);
     if (!self->stopped) self->after_node_call({});
+  });
+}
+
+void Runtime::post_call(std::function<std::vector<Envelope>(Node&)> f) {
+  asio::post(impl_->io, [w = std::weak_ptr<Impl>(impl_), f = std::move(f)] {
+    auto self = w.lock();
+    if (!self || self->destroyed) return;
+    auto out = f(self->node);
+    if (!self->stopped) self->after_node_call(std::move(out));
   });
 }
 

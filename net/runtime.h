@@ -11,7 +11,8 @@
 // read and write has a timeout (`io_timeout`); the send queue of each peer is bounded in bytes
 // (`max_queue_bytes`): beyond it new messages to that peer are dropped and counted (gossip retries
 // by itself). Incoming connections are read-only: a node replies through its own outgoing
-// connection. A malformed or oversized frame closes that incoming connection with a logged reason
+// connection. A destination not in Options::peers (a validator that joined later, or a node that
+// asked to join) is looked up in Node::known_peers() and connected to the same way. A malformed or oversized frame closes that incoming connection with a logged reason
 // and nothing else. The sender of a message is the `from_id` it carries (events are signed; the
 // transport adds no authentication yet).
 #pragma once
@@ -82,6 +83,8 @@ class Runtime {
   // Runs f on the node's thread (then on_progress, and the tick is re-armed). Also after stop(),
   // as long as the runtime exists; not once it has been destroyed.
   void post(std::function<void(Node&)> f);
+  // The same for a node call that produces messages (Node::leave): they are sent.
+  void post_call(std::function<std::vector<Envelope>(Node&)> f);
   // Ticks the node now (on its thread, sending what the tick produces), e.g. when an asynchronous app
   // adapter has an answer the node is waiting for. Safe from any thread; no effect after stop().
   void wake();
