@@ -11,6 +11,7 @@ int store_main(int argc, char** argv);      // bench_store.cpp
 int socketproxy_main(int argc, char** argv);  // bench_socketproxy.cpp
 int node_main(int argc, char** argv);         // bench_node.cpp
 int sim_main(int argc, char** argv);          // bench_sim.cpp
+int join_main(int argc, char** argv);         // bench_join.cpp
 }  // namespace chatter::bench
 
 namespace {
@@ -24,6 +25,7 @@ constexpr const char* kUsage =
     "  socketproxy tx/s committed through the socket app proxy vs the in-process app\n"
     "  node        one real node under a long stream of gossip: memory, rate, restart time\n"
     "  sim         simulator speed (events per second) with and without the shared verification cache\n"
+    "  join        join latency on a loopback network under load (runs chatter testnet --join)\n"
     "run 'chatter-bench <benchmark> --help' for its options\n";
 
 }  // namespace
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   if (sub == "socketproxy") return chatter::bench::socketproxy_main(argc - 1, argv + 1);
   if (sub == "node") return chatter::bench::node_main(argc - 1, argv + 1);
   if (sub == "sim") return chatter::bench::sim_main(argc - 1, argv + 1);
+  if (sub == "join") return chatter::bench::join_main(argc - 1, argv + 1);
   std::fprintf(stderr, "chatter-bench: unknown benchmark '%s' (try chatter-bench --help).\n", sub.c_str());
   return 2;
 }

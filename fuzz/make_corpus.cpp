@@ -153,6 +153,15 @@ int main(int argc, char** argv) {
   ff.block = block;
   ff.frame = frame;
   ff.snapshot = text("{\"a\":\"1\"}");
+  // A signed PEER_ADD of a new node, and the set that includes it.
+  const KeyPair joiner = KeyPair::from_name("joiner");
+  InternalTransaction join_tx;
+  join_tx.type = InternalTransactionType::kPeerAdd;
+  join_tx.peer = Peer{joiner.public_key(), "127.0.0.1:9000", "joiner"};
+  join_tx.sign(joiner);
+  std::vector<Peer> with_joiner = ff.frame.peers.peers();
+  with_joiner.push_back(join_tx.peer);
+  const PeerSet join_peers(with_joiner);
   const std::vector<std::pair<std::string, Message>> messages = {
       {"sync-request", SyncRequest{1, known}},
       {"sync-response", SyncResponse{2, {w0, w1}, known, true}},
@@ -162,7 +171,10 @@ int main(int argc, char** argv) {
       {"position-response", PositionResponse{2, 7, 9}},
       {"fast-forward-request", FastForwardRequest{1, 5}},
       {"fast-forward-response", ff},
-      {"fast-forward-refused", FastForwardResponse{2, false, {}, {}, {}}},
+      {"fast-forward-refused", FastForwardResponse{2, false, {}, {}, {}, {}, {}}},
+      {"join-request", JoinRequest{3, join_tx}},
+      {"join-response", JoinResponse{1, true, 12, join_peers, ""}},
+      {"join-refused", JoinResponse{1, false, -1, {}, "refused by the application"}},
   };
   Bytes stream;
   for (const auto& [name, m] : messages) {
