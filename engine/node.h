@@ -37,7 +37,8 @@
 // - Suspended: entered from Babbling when this node's own undetermined events exceed
 //   suspend_limit x |validators in effect| (suspended_by_limit), or when a change removed it (it is
 //   in no set in effect from the next round on) without it asking to leave. It creates no events,
-//   keeps pulling, answering syncs and serving fast-forwards; only a restart leaves it.
+//   keeps pulling, answering syncs and serving fast-forwards; only a restart leaves it (the own
+//   undetermined events a process starts with do not count against its limit).
 // - Shutdown: answers nothing. shutdown() enters it from any state.
 //
 // CatchingUp (fast-forward). Entered at start with NodeConfig::fast_sync, or while running when a

@@ -207,6 +207,8 @@ struct Node::Impl {
   void save_membership_blocks();
   void load_membership_blocks();
   void initial_state();
+  // This node's own undetermined events when the process started (Suspended counts those above).
+  std::uint64_t suspend_baseline = 0;
 
   bool busy() const {
     return !pool.empty() || !own_signatures.empty() || !uncommitted.empty() || !recommit.empty() ||

@@ -93,6 +93,7 @@ InternalTransaction Node::Impl::own_tx(InternalTransactionType type) const {
 }
 
 void Node::Impl::initial_state() {
+  suspend_baseline = graph->undetermined_of(my_key);
   const PeerSchedule& s = graph->schedule();
   if (std::prev(s.entries().end())->second.contains(my_key)) return;
   state = NodeState::kJoining;
@@ -249,7 +250,10 @@ void Node::Impl::check_membership(std::int64_t now) {
   }
   if (cfg.suspend_limit > 0) {
     const std::uint64_t validators = graph->schedule().at(processed + 1).size();
-    const std::uint64_t own = graph->undetermined_of(my_key);
+    // Counted from this process's start: the events a node restarted with (still undetermined from
+    // before) do not suspend it again at once, so a restart gives it a fresh budget.
+    const std::uint64_t all_own = graph->undetermined_of(my_key);
+    const std::uint64_t own = all_own > suspend_baseline ? all_own - suspend_baseline : 0;
     if (own > cfg.suspend_limit * validators) {
       stats.suspended_by_limit = true;
       stats.membership_status = std::to_string(own) + " own undetermined events exceed suspend_limit " +

@@ -725,3 +725,40 @@ TEST_CASE("membership: a change applied after events of round RR + 6 exist gives
   CHECK(before);
   CHECK_FALSE(after);
 }
+
+// Suspended (issue 7): a node whose own undetermined events exceed suspend_limit x validators stops
+// creating events (it still answers), and only a restart leaves that state. Two of four validators
+// are down for 5 s: the other two cannot decide anything (3 of 4 are needed) and pile up
+// undetermined events until both are Suspended; with a limit of 20 that is 80 events each. When the
+// two come back, two of four create events: nothing is decided, and they end Suspended too, unless
+// node 0 restarts right away: then three of four create events and the network commits again.
+TEST_CASE("membership: Suspended when own undetermined events exceed suspend_limit x validators; a restart leaves it") {
+  for (const bool restart : {false, true}) {
+    CAPTURE(restart);
+    SimOptions o = base(4, 5, 16);
+    o.suspend_limit = 20;
+    o.fault_until_ns = 9 * kSecond;
+    o.planned_crashes = {{2, 2 * kSecond, 5 * kSecond, false}, {3, 2 * kSecond, 5 * kSecond, false}};
+    // Node 0 restarts once the others are back (the restart leaves Suspended).
+    if (restart) o.planned_crashes.push_back({0, 7 * kSecond + kSecond / 10, kSecond / 10, false});
+    const SimResult r = run_simulation(o);
+    INFO(describe(r));
+    REQUIRE(r.safety_ok);
+    REQUIRE(r.bounds_ok);
+    // Node 1 never restarts: it stays Suspended, by the limit, saying why.
+    CHECK(r.nodes[1].state == "Suspended");
+    CHECK(r.nodes[1].membership_status.find("suspend_limit") != std::string::npos);
+    if (!restart) {
+      // Suspended at once the two others came back, node 0 too: 2 of 4 create events, nothing is
+      // decided any more.
+      CHECK(r.nodes[0].state == "Suspended");
+      CHECK_FALSE(r.liveness_ok);
+    } else {
+      // Node 0 restarted: Babbling again, and with nodes 2 and 3 (3 of 4) the network commits again.
+      CHECK(r.nodes[0].state == "Babbling");
+      CHECK(r.liveness_ok);
+      CHECK(r.nodes[2].blocks > 0);
+      CHECK(r.nodes[0].blocks == r.nodes[2].blocks);
+    }
+  }
+}
