@@ -221,8 +221,15 @@ void Node::Impl::check_membership(std::int64_t now) {
   if (state == NodeState::kShutdown || state == NodeState::kJoining || state == NodeState::kCatchingUp) return;
   refresh_peers();
   const bool member = member_now_or_later();
-  if (member && state == NodeState::kBabbling && stats.join_requested_ns >= 0 && stats.joined_ns < 0)
+  if (member && state == NodeState::kBabbling && stats.join_requested_ns >= 0 && stats.joined_ns < 0) {
     stats.joined_ns = now;
+    stats.membership_status = "joined: a validator" + (stats.join_accepted_round
+                                                           ? " from round " + std::to_string(*stats.join_accepted_round +
+                                                                                             PeerSchedule::kEffectDelay)
+                                                           : std::string()) +
+                              ", " + std::to_string((stats.joined_ns - stats.join_requested_ns) / 1'000'000) +
+                              " ms after its join request";
+  }
   if (leave_requested && (state == NodeState::kBabbling || state == NodeState::kSuspended)) set_state(NodeState::kLeaving);
   if (state == NodeState::kLeaving) {
     if (!member) {

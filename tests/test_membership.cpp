@@ -126,6 +126,8 @@ TEST_CASE("membership: successive joins take the set from 4 to 7 validators") {
     check_validator(r, i);
     CHECK(r.nodes[i].join_accepted_round.has_value());
     CHECK(r.nodes[i].schedule_entries == 4);
+    CHECK(r.nodes[i].membership_status.find("joined: a validator from round " +
+                                            std::to_string(r.nodes[i].join_accepted_round.value_or(-100) + 6)) == 0);
   }
   // Each change at its accepted round + 6, with strictly growing rounds.
   for (std::size_t k = 1; k < r.schedule.size(); ++k) CHECK(r.schedule[k].first > r.schedule[k - 1].first);
