@@ -4,7 +4,8 @@
 # through `meson test` (the e2e tests start the sanitized `chatter` too), and prints the doctest totals
 # like scripts/test.sh: the last line is always `N passed, N failed`. Exit status is non-zero when
 # anything failed, the build failed, or no test ran. JOBS overrides the build parallelism (default 2).
-# Arguments, when given, are meson test names (encoding consensus cmd sim net store http embed-api):
+# Arguments, when given, are meson test names (encoding consensus cmd sim net store http embed-api
+# membership):
 # only those run; without arguments all of these run. Not run here: `page` (drives Chromium against
 # a testnet; the nodes it starts are the same `chatter run` the sanitized e2e tests of cmd and http
 # start), `embed` and `docs` (they build a separate example program against the installed
@@ -32,8 +33,8 @@ configure() {
 }
 # Only what the tests run (the test executables and `chatter`), not the benchmarks.
 targets=(cmd/chatter tests/test-encoding tests/test-consensus tests/test-cmd tests/test-sim tests/test-net
-         tests/test-store tests/test-http tests/test-embed-api)
-if [[ $# -eq 0 ]]; then set -- encoding consensus cmd sim net store http embed-api; fi
+         tests/test-store tests/test-http tests/test-embed-api tests/test-membership)
+if [[ $# -eq 0 ]]; then set -- encoding consensus cmd sim net store http embed-api membership; fi
 if ! configure || ! ninja -C "$dir" -j"${JOBS:-2}" "${targets[@]}"; then
   echo "sanitizer build failed"
   echo "0 passed, 1 failed"
