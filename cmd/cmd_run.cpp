@@ -195,6 +195,9 @@ int run_node(const RunArgs& args) {
   const Log log(setup.log);
   try {
     asio::io_context io;
+    // Installed first: a SIGINT/SIGTERM that arrives while the node starts is queued until the
+    // handler below waits for it, instead of killing the process (the default action).
+    asio::signal_set signals(io, SIGINT, SIGTERM);
     // The store: in memory, or LMDB in DIR/store (locked for this process; an existing one is moved
     // aside unless --bootstrap resumes from it).
     std::optional<StoreDir> store_dir;
@@ -394,7 +397,6 @@ int run_node(const RunArgs& args) {
         }
       });
     };
-    asio::signal_set signals(io, SIGINT, SIGTERM);
     std::function<void()> arm_signals = [&] {
       signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
