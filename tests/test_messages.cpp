@@ -4,21 +4,14 @@
 #include "engine/crypto.h"
 #include "engine/messages.h"
 #include "engine/rng.h"
+#include "message_test_util.h"
 
 using namespace chatter;
 
+using chatter::testing::encode;
+using chatter::testing::round_trip;
+
 namespace {
-
-Bytes encode(const Message& m) {
-  Writer w;
-  encode_payload(m, w);
-  return w.take();
-}
-
-Message round_trip(const Message& m) {
-  Bytes b = encode(m);
-  return decode_payload(static_cast<std::uint8_t>(type_of(m)), b.data(), b.size());
-}
 
 WireEvent sample_wire() {
   WireEvent w;
