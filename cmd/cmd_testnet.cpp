@@ -33,6 +33,7 @@
 #include "cmd/keyfile.h"
 #include "cmd/peers_file.h"
 #include "cmd/testnet_load.h"
+#include "cmd/testnet_membership.h"
 #include "cmd/testnet_nodes.h"
 #include "cmd/testnet_summary.h"
 #include "engine/crypto.h"
@@ -149,7 +150,7 @@ void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool boots
 }
 
 // The --leave validators: the last ones of the genesis set (never node0, whose blocks the summary
-// counts transactions from).
+// counts transactions from; cmd/testnet_membership.h).
 bool is_leaver(const TestnetArgs& a, std::size_t i) { return i < a.nodes && i + a.leave >= a.nodes; }
 
 // The genesis validators that start at once (the late ones start at half the duration, the --join
@@ -158,13 +159,6 @@ void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a) {
   for (std::size_t i = 0; i < a.nodes; ++i) start_node(nodes[i], a, false, false, is_leaver(a, i));
 }
 
-// The newest validator set of a report's schedule, or nullptr.
-const std::vector<std::string>* newest_set(const NodeReport& r) {
-  return r.history.empty() ? nullptr : &r.history.rbegin()->second;
-}
-bool in_set(const std::vector<std::string>* set, const std::string& key) {
-  return set && std::find(set->begin(), set->end(), key) != set->end();
-}
 
 // Waits until every started node's proxy port accepts; throws with the log tail of the culprit otherwise.
 void wait_ready(std::vector<NodeProcess>& nodes, std::chrono::seconds limit) {
@@ -271,57 +265,8 @@ int run_testnet(TestnetArgs a) {
       crashes.push_back(c);
     }
   }
-  // --join K: node<nodes+late+k> starts at 20%..50% of the duration, outside the genesis set; it has
-  // joined once its report says Babbling with its key in its own newest validator set.
-  // --leave K: the last K genesis validators get SIGTERM at 55%..75% (their load stops first) and
-  // must exit 0 on their own once their removal took effect.
-  struct Join {
-    double at_s = 0;
-    std::size_t node = 0;
-    bool started = false;
-    Clock::time_point started_at{};
-    std::optional<double> joined_s;  // wall time from its start to Babbling as a validator
-  };
-  struct Leave {
-    double at_s = 0;
-    std::size_t node = 0;
-    bool asked = false;
-    Clock::time_point asked_at{};
-    std::optional<double> exited_s;
-  };
-  std::vector<Join> joins;
-  std::vector<Leave> leaves;
-  for (std::size_t k = 0; k < a.join; ++k) {
-    Join j;
-    j.at_s = a.duration_s * (0.2 + 0.3 * static_cast<double>(k) / static_cast<double>(a.join));
-    j.node = a.nodes + a.late + k;
-    joins.push_back(j);
-  }
-  for (std::size_t k = 0; k < a.leave; ++k) {
-    Leave l;
-    l.at_s = a.duration_s * (0.55 + 0.2 * static_cast<double>(k) / static_cast<double>(a.leave));
-    l.node = a.nodes - 1 - k;
-    leaves.push_back(l);
-  }
-  auto track_joins = [&](const std::vector<std::optional<NodeReport>>& reports) {
-    for (auto& j : joins) {
-      const auto& r = reports[j.node];
-      if (!j.started || j.joined_s || !r || r->state != "Babbling" || !in_set(newest_set(*r), keys[j.node])) continue;
-      j.joined_s = std::chrono::duration<double>(Clock::now() - j.started_at).count();
-      std::cerr << "testnet: node" << j.node << " joined: Babbling as a validator " << *j.joined_s
-                << " s after it started";
-      if (r->join_latency_s) std::cerr << " (" << *r->join_latency_s << " s after its join request)";
-      std::cerr << "\n";
-    }
-  };
-  auto track_leaves = [&] {
-    for (auto& l : leaves) {
-      if (!l.asked || l.exited_s || !reap_if_exited(nodes[l.node])) continue;
-      l.exited_s = std::chrono::duration<double>(Clock::now() - l.asked_at).count();
-      std::cerr << "testnet: node" << l.node << " left and stopped " << *l.exited_s << " s after it was asked ("
-                << describe_status(nodes[l.node].status) << ")\n";
-    }
-  };
+  // --join K and --leave K (cmd/testnet_membership.h).
+  MembershipScenario membership(a.nodes, a.late, a.join, a.leave, a.duration_s, keys);
   auto track_crashes = [&](const std::vector<std::optional<NodeReport>>& reports) {
     for (auto& c : crashes) {
       if (!c.done || c.recovery_s) continue;
@@ -412,32 +357,21 @@ int run_testnet(TestnetArgs a) {
         loads[c.node]->start();
         c.load_pending.reset();
       }
-      for (auto& j : joins) {
-        if (j.started || elapsed < j.at_s) continue;
-        start_node(nodes[j.node], a, false);
-        j.started = true;
-        j.started_at = Clock::now();
-        std::cerr << "testnet: started node" << j.node << " outside the validator set: it asks to join\n";
-      }
-      for (auto& l : leaves) {
-        if (l.asked || elapsed < l.at_s) continue;
-        if (loads[l.node]) {
-          loads[l.node]->finish(0);
-          retired_loads.push_back(std::move(loads[l.node]));
-        }
-        NodeProcess& n = nodes[l.node];
-        n.stopped_by_us = true;  // its exit is expected (and checked: it must be 0)
-        ::kill(n.pid, SIGTERM);
-        l.asked = true;
-        l.asked_at = Clock::now();
-        std::cerr << "testnet: asked node" << l.node << " to leave the validator set (SIGTERM)\n";
-      }
-      track_leaves();
+      membership.act(
+          elapsed, [&](std::size_t i) { start_node(nodes[i], a, false); },
+          [&](std::size_t i) {
+            if (loads[i]) {
+              loads[i]->finish(0);
+              retired_loads.push_back(std::move(loads[i]));
+            }
+            nodes[i].stopped_by_us = true;  // its exit is expected (and checked: it must be 0)
+            ::kill(nodes[i].pid, SIGTERM);
+          });
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
       track_late(reports);
       track_crashes(reports);
-      track_joins(reports);
+      membership.track(reports, nodes);
       std::ostringstream line;
       line << "testnet: t=" << std::llround(std::chrono::duration<double>(Clock::now() - t0).count()) << "s";
       std::uint64_t accepted = 0;
@@ -477,13 +411,12 @@ int run_testnet(TestnetArgs a) {
     std::optional<std::uint64_t> stable_last;
     auto stable_since = Clock::now();
     while (Clock::now() < converge_deadline) {
-      track_leaves();
       check_deaths(nodes, died);
       const auto reports = read_reports(nodes);
       bool same = true;
       track_late(reports);
       track_crashes(reports);
-      track_joins(reports);
+      membership.track(reports, nodes);
       // A crash loses what was in the killed node's pool (a leaving node may stop with some in its
       // pool too): then only the last blocks are compared. Nodes that left are done.
       for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -512,7 +445,7 @@ int run_testnet(TestnetArgs a) {
     return 1;
   }
 
-  track_leaves();
+  membership.track(read_reports(nodes), nodes);
   check_deaths(nodes, died);
   stop_nodes(nodes, std::chrono::seconds(10));
   nlohmann::ordered_json stop_status = nlohmann::ordered_json::array();
@@ -611,43 +544,8 @@ int run_testnet(TestnetArgs a) {
                           {"block_before", c.block_before ? nlohmann::ordered_json(*c.block_before) : nlohmann::ordered_json(nullptr)}});
   }
   s["crashes"] = crash_list;
-  // Membership: from node0's final schedule (every node that ran until the end must hold the same).
-  const std::vector<std::string>* final_set = newest_set(reports.front());
-  const bool sets_equal = same_schedules(reports, until_end);
-  std::size_t joined = 0, left = 0;
-  nlohmann::ordered_json join_list = nlohmann::ordered_json::array(), leave_list = nlohmann::ordered_json::array();
-  nlohmann::ordered_json join_latency = nlohmann::ordered_json::array();
-  for (const auto& j : joins) {
-    const NodeReport& r = reports[j.node];
-    const bool ok = j.joined_s.has_value() && in_set(final_set, keys[j.node]);
-    joined += ok ? 1 : 0;
-    if (r.join_latency_s) join_latency.push_back(*r.join_latency_s);
-    join_list.push_back({{"node", j.node},
-                         {"joined", ok},
-                         {"state", r.state},
-                         {"babbling_after_start_s", j.joined_s ? nlohmann::ordered_json(*j.joined_s) : nlohmann::ordered_json(nullptr)},
-                         {"join_latency_s", r.join_latency_s ? nlohmann::ordered_json(*r.join_latency_s) : nlohmann::ordered_json(nullptr)},
-                         {"fast_forwards", r.fast_forwards},
-                         {"status", r.membership_status}});
-  }
-  for (const auto& l : leaves) {
-    const NodeProcess& n = nodes[l.node];
-    const bool exited_zero = l.exited_s.has_value() && WIFEXITED(n.status) && WEXITSTATUS(n.status) == 0;
-    const bool ok = exited_zero && final_set && !in_set(final_set, keys[l.node]);
-    left += ok ? 1 : 0;
-    leave_list.push_back({{"node", l.node},
-                          {"left", ok},
-                          {"stopped_s", l.exited_s ? nlohmann::ordered_json(*l.exited_s) : nlohmann::ordered_json(nullptr)},
-                          {"exit", describe_status(n.status)},
-                          {"status", reports[l.node].membership_status}});
-  }
-  s["membership"] = {{"joined", joined},
-                     {"left", left},
-                     {"validator_sets_equal", sets_equal},
-                     {"validators", final_set ? final_set->size() : 0},
-                     {"join_latency_s", join_latency},
-                     {"joins", join_list},
-                     {"leaves", leave_list}};
+  const MembershipScenario::Outcome members = membership.outcome(reports, nodes, until_end);
+  s["membership"] = members.json;
   if (!block_difference.empty()) s["block_difference"] = block_difference;
   s["dir"] = dir;
   s["tx_size"] = a.tx_size;
@@ -672,7 +570,7 @@ int run_testnet(TestnetArgs a) {
   }
   const bool held = agree.blocks_equal && agree.state_hashes_equal && agree.tx_committed > 0 && died.empty() &&
                     clean_exit && all_reports && load_errors.empty() && late_ok && crashes_ok &&
-                    joined == a.join && left == a.leave && sets_equal;
+                    members.joined == a.join && members.left == a.leave && members.sets_equal;
   return held ? 0 : 1;
 }
 
