@@ -55,9 +55,7 @@ nlohmann::ordered_json stats_json(const NodeStats& s) {
   j["membership_status"] = s.membership_status;
   j["join_accepted_round"] = optional_json(s.join_accepted_round);
   j["join_requests_sent"] = s.join_requests_sent;
-  j["join_latency_s"] = s.join_requested_ns >= 0 && s.joined_ns >= 0
-                            ? nlohmann::ordered_json(static_cast<double>(s.joined_ns - s.join_requested_ns) / 1e9)
-                            : nlohmann::ordered_json(nullptr);
+  j["join_latency_s"] = optional_json(s.join_latency_s());
   j["peer_set_changes"] = s.peer_set_changes;
   return j;
 }

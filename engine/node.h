@@ -254,6 +254,11 @@ struct NodeStats {
   // Join latency: the `now` of this node's first JoinRequest, and of the first call after which it
   // was Babbling as a validator (in a set of its schedule in effect now or later); -1 until then.
   std::int64_t join_requested_ns = -1, joined_ns = -1;
+  // joined_ns - join_requested_ns in seconds, once both are known.
+  std::optional<double> join_latency_s() const {
+    if (join_requested_ns < 0 || joined_ns < 0) return std::nullopt;
+    return static_cast<double>(joined_ns - join_requested_ns) / 1e9;
+  }
 };
 
 class Node {

@@ -229,9 +229,7 @@ Json stats_json(const NodeStats& s) {
               {"membership_status", s.membership_status},
               {"join_accepted_round", opt(s.join_accepted_round)},
               {"join_requests_sent", s.join_requests_sent},
-              {"join_latency_s", s.join_requested_ns >= 0 && s.joined_ns >= 0
-                                     ? Json(static_cast<double>(s.joined_ns - s.join_requested_ns) / 1e9)
-                                     : Json(nullptr)},
+              {"join_latency_s", opt(s.join_latency_s())},
               {"peer_set_changes", s.peer_set_changes},
               {"suspended_by_limit", s.suspended_by_limit}};
 }
