@@ -15,19 +15,16 @@
 
 #include "engine/peer.h"
 
+#include "net/address.h"
+
 namespace chatter::cmd {
 
 inline constexpr const char* kPeersFile = "peers.json";
 inline constexpr const char* kGenesisPeersFile = "peers.genesis.json";
 
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-// "host:port" (a bracketed IPv6 host "[::1]:port" is accepted too). nullopt with a sentence in `error`.
-// Port 0 (any free port) only when `allow_port_zero` (listening addresses, never peers).
-std::optional<HostPort> parse_host_port(const std::string& text, std::string& error, bool allow_port_zero = false);
+// Addresses: net/address.h.
+using chatter::HostPort;
+using chatter::parse_host_port;
 
 // Parses the text of a peers file; `source` names it in error sentences.
 std::optional<std::vector<Peer>> parse_peers(const std::string& text, const std::string& source,

@@ -13,6 +13,8 @@
 // outlives io_timeout.
 #include "net/runtime.h"
 
+#include "net/address.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -277,17 +279,13 @@ struct Runtime::Impl : std::enable_shared_from_this<Runtime::Impl> {
     if (stopped || !started) return peers.end();
     for (const Peer& p : node.known_peers()) {
       if (p.id() != id) continue;
-      const auto colon = p.net_addr.rfind(':');
-      if (colon == std::string::npos || colon == 0) return peers.end();
-      std::uint32_t port_number = 0;
-      for (std::size_t i = colon + 1; i < p.net_addr.size(); ++i) {
-        const char c = p.net_addr[i];
-        if (c < '0' || c > '9' || port_number > 65535) return peers.end();
-        port_number = port_number * 10 + static_cast<std::uint32_t>(c - '0');
+      std::string error;
+      const auto hp = parse_host_port(p.net_addr, error);
+      if (!hp) {
+        log("peer " + std::to_string(id) + " (" + p.moniker + "): " + error);
+        return peers.end();
       }
-      if (port_number == 0 || port_number > 65535 || colon + 1 == p.net_addr.size()) return peers.end();
-      PeerAddress a{id, p.net_addr.substr(0, colon), static_cast<std::uint16_t>(port_number)};
-      if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+      PeerAddress a{id, hp->host, hp->port};
       log("peer " + std::to_string(id) + " (" + p.moniker + ") is at " + p.net_addr + ": connecting to it");
       auto out = std::make_shared<OutPeer>(io, a);
       auto [it, inserted] = peers.emplace(id, out);
