@@ -149,14 +149,10 @@ void start_node(NodeProcess& n, const TestnetArgs& a, bool fast_sync, bool boots
   n.running = true;
 }
 
-// The --leave validators: the last ones of the genesis set (never node0, whose blocks the summary
-// counts transactions from; cmd/testnet_membership.h).
-bool is_leaver(const TestnetArgs& a, std::size_t i) { return i < a.nodes && i + a.leave >= a.nodes; }
-
 // The genesis validators that start at once (the late ones start at half the duration, the --join
 // ones during the run).
-void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a) {
-  for (std::size_t i = 0; i < a.nodes; ++i) start_node(nodes[i], a, false, false, is_leaver(a, i));
+void start_nodes(std::vector<NodeProcess>& nodes, const TestnetArgs& a, const MembershipScenario& m) {
+  for (std::size_t i = 0; i < a.nodes; ++i) start_node(nodes[i], a, false, false, m.is_leaver(i));
 }
 
 
@@ -284,7 +280,7 @@ int run_testnet(TestnetArgs a) {
     }
   };
   try {
-    start_nodes(nodes, a);
+    start_nodes(nodes, a, membership);
     for (const auto& n : nodes)
       std::cerr << "testnet: node " << n.index << ": " << service_url(n) << "/stats page " << service_url(n)
                 << "/\n";
@@ -390,7 +386,7 @@ int run_testnet(TestnetArgs a) {
         }
         line << " | node" << i << " blocks=" << (r && r->last_block_index ? *r->last_block_index + 1 : 0)
              << " tx/s=" << std::llround(seen[i].rate);
-        if (is_leaver(a, i) && !nodes[i].running) line << " left";
+        if (membership.is_leaver(i) && !nodes[i].running) line << " left";
         if (i >= a.nodes)
           line << " " << (r ? r->state : std::string(nodes[i].pid > 0 ? "starting" : "waiting"));
       }
@@ -420,7 +416,7 @@ int run_testnet(TestnetArgs a) {
       // A crash loses what was in the killed node's pool (a leaving node may stop with some in its
       // pool too): then only the last blocks are compared. Nodes that left are done.
       for (std::size_t i = 0; i < reports.size(); ++i) {
-        if (is_leaver(a, i)) continue;
+        if (membership.is_leaver(i)) continue;
         const auto& r = reports[i];
         same = same && r && r->last_block_index && r->last_block_index == reports.front()->last_block_index &&
                (r->transactions >= submitted || r->fast_forwards > 0 || !crashes.empty() || a.leave > 0);
@@ -471,7 +467,7 @@ int run_testnet(TestnetArgs a) {
     reports.push_back(std::move(*r));
   }
   std::vector<bool> until_end(nodes.size(), true);
-  for (std::size_t i = 0; i < nodes.size(); ++i) until_end[i] = !is_leaver(a, i);
+  for (std::size_t i = 0; i < nodes.size(); ++i) until_end[i] = !membership.is_leaver(i);
   const Agreement agree = compare_reports(reports, &until_end);
   if (!agree.first_difference.empty()) std::cerr << "testnet: " << agree.first_difference << "\n";
   // Which fields differ, from the stores of the two nodes (stopped by now).

@@ -23,7 +23,7 @@ nlohmann::ordered_json optional_json(const std::optional<double>& v) {
 
 MembershipScenario::MembershipScenario(std::size_t nodes, std::size_t late, std::size_t join, std::size_t leave,
                                        double duration_s, std::vector<std::string> keys)
-    : keys_(std::move(keys)) {
+    : nodes_(nodes), leave_(leave), keys_(std::move(keys)) {
   for (std::size_t k = 0; k < join; ++k) {
     Join j;
     j.at_s = duration_s * (0.2 + 0.3 * static_cast<double>(k) / static_cast<double>(join));
@@ -33,7 +33,7 @@ MembershipScenario::MembershipScenario(std::size_t nodes, std::size_t late, std:
   for (std::size_t k = 0; k < leave; ++k) {
     Leave l;
     l.at_s = duration_s * (0.55 + 0.2 * static_cast<double>(k) / static_cast<double>(leave));
-    l.node = nodes - 1 - k;
+    l.node = nodes - 1 - k;  // is_leaver()
     leaves_.push_back(l);
   }
 }

@@ -25,6 +25,9 @@ class MembershipScenario {
   MembershipScenario(std::size_t nodes, std::size_t late, std::size_t join, std::size_t leave, double duration_s,
                      std::vector<std::string> keys);
 
+  // The --leave validators: the last ones of the genesis set (never node0, whose blocks the summary
+  // counts transactions from).
+  bool is_leaver(std::size_t i) const { return i < nodes_ && i + leave_ >= nodes_; }
   // Starts the joiners and asks the leavers whose moment has come (`elapsed`: seconds of load).
   // `start_joiner(i)` starts node i; `ask_to_leave(i)` stops its load and sends it SIGTERM.
   void act(double elapsed, const std::function<void(std::size_t)>& start_joiner,
@@ -58,6 +61,7 @@ class MembershipScenario {
     Clock::time_point asked_at{};
     std::optional<double> exited_s;
   };
+  std::size_t nodes_, leave_;
   std::vector<std::string> keys_;
   std::vector<Join> joins_;
   std::vector<Leave> leaves_;
