@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
       {"eager-sync-request", EagerSyncRequest{1, {w0}}},
       {"eager-sync-response", EagerSyncResponse{2, true}},
       {"position-request", PositionRequest{1}},
-      {"position-response", PositionResponse{2, 7, 9}},
+      {"position-response", PositionResponse{2, 7, 9, {}}},
       {"fast-forward-request", FastForwardRequest{1, 5}},
       {"fast-forward-response", ff},
       {"fast-forward-refused", FastForwardResponse{2, false, {}, {}, {}, {}, {}}},
